@@ -1,0 +1,89 @@
+/* fft.c - shape checks and backend dispatch for the 3D real FFTs of d3m.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "fft.h"
+
+static const d3m_fft_backend_ops *backend(void)
+{
+    return &d3m_fft_clfft;
+}
+
+
+const char *d3m_fft_backend(void)
+{
+    return backend()->name;
+}
+
+
+void d3m_fft_release(d3m_runtime *rt);
+void d3m_fft_release(d3m_runtime *rt)
+{
+    backend()->release(rt);
+}
+
+
+static int real_shape(const d3m_tensor *real, const char *what, d3m_fft_shape *s)
+{
+    if (real->ndim < 3) {
+        char text[128];
+        d3m_format_shape(text, sizeof text, real->ndim, real->shape);
+        return d3m_fail(D3M_ERR_SHAPE, "%s: the real mesh needs at least 3 dimensions "
+                        "[..., n1, n2, n3], got %s", what, text);
+    }
+    int nd = real->ndim;
+    s->n1 = real->shape[nd - 3];
+    s->n2 = real->shape[nd - 2];
+    s->n3 = real->shape[nd - 1];
+    s->batch = real->numel / (s->n1 * s->n2 * s->n3);
+
+    const d3m_fft_backend_ops *b = backend();
+    size_t sizes[3] = {s->n1, s->n2, s->n3};
+    for (int i = 0; i < 3; i++)
+        if (!b->supports(sizes[i]))
+            return d3m_fail(D3M_ERR_FFT, "%s: mesh size %zu is not supported by the %s backend, "
+                            "which handles sizes whose prime factors are %s; use for example "
+                            "a power of two", what, sizes[i], b->name, b->radices);
+    return D3M_OK;
+}
+
+
+static int check_complex(const d3m_tensor *complex_t, const d3m_tensor *real, const d3m_fft_shape *s,
+                         const char *what)
+{
+    size_t expected[D3M_MAX_DIMS];
+    int nd = real->ndim + 1;
+    if (nd > D3M_MAX_DIMS)
+        return d3m_fail(D3M_ERR_SHAPE, "%s: a batched real mesh may have at most %d dimensions",
+                        what, D3M_MAX_DIMS - 1);
+    memcpy(expected, real->shape, (size_t)real->ndim * sizeof(size_t));
+    expected[nd - 2] = s->n3 / 2 + 1;
+    expected[nd - 1] = 2;
+    return d3m_check_shape(complex_t, what, nd, expected);
+}
+
+
+int d3m_fft_r2c(const d3m_tensor *real, d3m_tensor *complex_out)
+{
+    d3m_fft_shape s;
+    D3M_TRY(real_shape(real, "fft r2c", &s));
+    D3M_TRY(check_complex(complex_out, real, &s, "fft r2c output"));
+    return backend()->r2c(real->runtime, &s, real->buffer, complex_out->buffer);
+}
+
+
+int d3m_fft_c2r(const d3m_tensor *complex_in, d3m_tensor *real_out)
+{
+    d3m_fft_shape s;
+    D3M_TRY(real_shape(real_out, "fft c2r", &s));
+    D3M_TRY(check_complex(complex_in, real_out, &s, "fft c2r input"));
+
+    /* Backends may destroy the input of a c2r transform; keep the caller's. */
+    d3m_tensor *scratch = NULL;
+    D3M_TRY(d3m_tensor_new(complex_in->ndim, complex_in->shape, &scratch));
+    int status = d3m_tensor_copy(scratch, complex_in);
+    if (status == D3M_OK)
+        status = backend()->c2r(real_out->runtime, &s, scratch->buffer, real_out->buffer);
+    d3m_tensor_free(scratch);
+    return status;
+}
