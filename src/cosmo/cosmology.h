@@ -1,0 +1,170 @@
+/*
+ * cosmology.h - background expansion, linear growth (first and second order)
+ * and the linear matter power spectrum at z = 0 of a Lambda-CDM universe.
+ *
+ * Units: lengths in Mpc/h, wavenumbers k in h/Mpc, power P(k) in (Mpc/h)^3,
+ * time as the scale factor a (a = 1 today). E(a) = H(a)/H0 is dimensionless.
+ * The background contains matter, curvature and a cosmological constant:
+ *   E^2(a) = Omega_m a^-3 + Omega_k a^-2 + Omega_Lambda,
+ *   Omega_Lambda = 1 - Omega_m - Omega_k.
+ * Radiation is left out of the background, as in FastPM's own growth
+ * functions, so D1 = a exactly at early times.
+ *
+ * Growth: with ' = d/dln a, D1 and D2 solve
+ *   D'' + (2 + dlnE/dlna) D' = 1.5 Omega_m(a) D              (first order)
+ *   D2'' + (2 + dlnE/dlna) D2' = 1.5 Omega_m(a) (D2 - D1^2)  (second order)
+ * started deep in matter domination at D1 = a, D2 = -3/7 a^2, then divided
+ * by D1(1) and D1(1)^2 so that D1(1) = 1. D2 is therefore negative, and
+ * D2/D1^2 -> -3/7 at early times (about -3/7 Omega_m(a)^(-1/143) later).
+ * f1 = dlnD1/dlna and f2 = dlnD2/dlna (f2 -> 2 at early times).
+ * The functions of a accept 0 < a <= D3M_COSMO_A_MAX; below the tabulated
+ * range (a < D3M_COSMO_A_MIN) they use the matter-dominated limits.
+ * Outside (0, D3M_COSMO_A_MAX] they return NaN and record a message
+ * (d3m_last_error()).
+ */
+#ifndef D3M_COSMOLOGY_H
+#define D3M_COSMOLOGY_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Range of the growth table in a, and its number of nodes (uniform in ln a). */
+#define D3M_COSMO_A_MIN 1e-5
+#define D3M_COSMO_A_MAX 20.0
+#define D3M_COSMO_GROWTH_NODES 512
+
+/* CMB temperature (K) of the Eisenstein & Hu transfer function. */
+#define D3M_COSMO_T_CMB 2.7255
+
+/* Pivot scale of A_s: 0.05 per Mpc (not h/Mpc). */
+#define D3M_COSMO_K_PIVOT 0.05
+
+/* Planck 2015 parameters used as defaults (the D3M paper's fiducial model). */
+#define D3M_PLANCK15_OMEGA_M 0.3089
+#define D3M_PLANCK15_OMEGA_B 0.0486
+#define D3M_PLANCK15_H 0.6774
+#define D3M_PLANCK15_N_S 0.9667
+#define D3M_PLANCK15_A_S 2.142e-9
+
+/* Source of the linear power spectrum. */
+typedef enum d3m_power_kind {
+    D3M_POWER_EH98 = 0,          /* Eisenstein & Hu (1998) with baryon wiggles */
+    D3M_POWER_EH98_NOWIGGLE = 1, /* their zero-baryon-oscillation fit (section 4.2) */
+    D3M_POWER_TABLE = 2          /* a tabulated P(k), log-log interpolated */
+} d3m_power_kind;
+
+/* Cosmological parameters and the tabulated growth. A plain value: copy it
+ * freely, no release needed except d3m_cosmology_clear() after a power
+ * table was set. Fields are read-only for callers; change parameters with
+ * the functions below, which retabulate and renormalise. */
+typedef struct d3m_cosmology {
+    double omega_m;      /* matter density today, Omega_m (CDM + baryons) */
+    double omega_b;      /* baryon density today, Omega_b */
+    double omega_k;      /* curvature density today, Omega_k (0: flat) */
+    double omega_lambda; /* 1 - Omega_m - Omega_k */
+    double h;            /* H0 / (100 km/s/Mpc) */
+    double n_s;          /* primordial spectral index */
+    double A_s;          /* primordial amplitude at k = 0.05/Mpc: the value
+                            given, or the one implied by sigma8 (EH98 only;
+                            0 with a power table) */
+    double sigma8;       /* rms linear density in 8 Mpc/h top-hat spheres at
+                            z = 0: the value given, or the one computed */
+    int normalise_by_sigma8; /* 1 when sigma8 was given rather than A_s */
+
+    d3m_power_kind power_kind;
+    double power_norm;   /* P(k) = power_norm k^n_s T(k)^2 for EH98 (k in
+                            h/Mpc), or the factor applied to the table */
+
+    /* Power table (D3M_POWER_TABLE): ln k and ln P, owned (malloc'ed). */
+    double *table_ln_k, *table_ln_p;
+    size_t table_size;
+
+    /* Growth table, unnormalised (D1 = a early): per node, D1, dD1/dlna, D2,
+     * dD2/dlna at ln a = ln(D3M_COSMO_A_MIN) + i * growth_step. */
+    double growth_step;
+    double growth_d1_today; /* unnormalised D1(a = 1) */
+    double growth[D3M_COSMO_GROWTH_NODES][4];
+} d3m_cosmology;
+
+/* Set up a cosmology with the EH98 (wiggle) power spectrum. Exactly one of
+ * A_s and sigma8 is > 0, the other 0: that one sets the amplitude of P(k).
+ * Requires 0 < Omega_m <= 1, 0 < Omega_b < Omega_m, h > 0, 0 < n_s < 2.
+ * Returns D3M_ERR_ARG with a message naming the invalid parameter; *c is
+ * zeroed first, so d3m_cosmology_clear() is always safe afterwards. */
+int d3m_cosmology_init(d3m_cosmology *c, double omega_m, double omega_b, double h, double n_s,
+                       double A_s, double sigma8);
+
+/* Free the power table, if any, and zero *c. */
+void d3m_cosmology_clear(d3m_cosmology *c);
+
+/* Set Omega_k (default 0) and retabulate growth and the normalisation.
+ * Requires Omega_m + Omega_k <= 1 and |Omega_k| < 1. */
+int d3m_cosmology_set_curvature(d3m_cosmology *c, double omega_k);
+
+/* Choose D3M_POWER_EH98 or D3M_POWER_EH98_NOWIGGLE (renormalises: with A_s
+ * given both have the same large-scale amplitude, with sigma8 the same
+ * sigma8). Use d3m_cosmology_set_power_table for D3M_POWER_TABLE. */
+int d3m_cosmology_set_transfer(d3m_cosmology *c, d3m_power_kind kind);
+
+/* Use a tabulated P(k) at z = 0: k in h/Mpc strictly increasing, P in
+ * (Mpc/h)^3 positive, n >= 2; copied. P is interpolated linearly in
+ * (ln k, ln P) and is an error outside [k[0], k[n-1]]. When the cosmology
+ * was normalised by sigma8, the table is rescaled to that sigma8 (computed
+ * over the table's k range); otherwise it is used as given and sigma8 is
+ * computed from it, and A_s is set to 0. */
+int d3m_cosmology_set_power_table(d3m_cosmology *c, const double *k, const double *P, size_t n);
+
+/* Read a power table from a text file of two columns, k [h/Mpc] and P
+ * [(Mpc/h)^3], separated by blanks; lines starting with '#' and blank lines
+ * are skipped, extra columns ignored. Then as d3m_cosmology_set_power_table. */
+int d3m_cosmology_read_power_table(d3m_cosmology *c, const char *path);
+
+/* ---- background and growth: NaN outside 0 < a <= D3M_COSMO_A_MAX -------- */
+
+double d3m_cosmo_E(const d3m_cosmology *c, double a);          /* H(a)/H0 */
+double d3m_cosmo_omega_m_a(const d3m_cosmology *c, double a);  /* Omega_m a^-3 / E^2 */
+double d3m_cosmo_D1(const d3m_cosmology *c, double a);         /* D1(1) = 1 */
+double d3m_cosmo_D2(const d3m_cosmology *c, double a);         /* ~ -3/7 D1^2, see above */
+double d3m_cosmo_f1(const d3m_cosmology *c, double a);         /* dlnD1/dlna */
+double d3m_cosmo_f2(const d3m_cosmology *c, double a);         /* dlnD2/dlna */
+
+/* dD1/da = f1 D1 / a. */
+double d3m_cosmo_dD1da(const d3m_cosmology *c, double a);
+
+/* d^2 D1/da^2. From the growth equation, d/da (a^3 E dD1/da) equals
+ * 1.5 Omega_m D1 / (a^2 E), which is what FastPM's kick factor needs. */
+double d3m_cosmo_d2D1da2(const d3m_cosmology *c, double a);
+
+/* ---- linear power at z = 0 ------------------------------------------------ */
+
+/* P(k) in (Mpc/h)^3 for k in h/Mpc; 0 at k = 0. For EH98 with A_s:
+ *   P(k) = (2 pi^2 / k^3) (4/25) A_s (k/k_pivot)^(n_s - 1)
+ *          (k c/H0)^4 T(k)^2 (D1u(1)/Omega_m)^2,
+ * D1u the growth with D1u = a early, c/H0 = 2997.92458 Mpc/h (Poisson
+ * equation in matter domination with Phi = -(3/5) R on super-horizon
+ * scales). NaN with a message when k < 0 or outside a power table. */
+double d3m_cosmo_linear_power(const d3m_cosmology *c, double k);
+
+/* The EH98 transfer function T(k), k in h/Mpc (T -> 1 as k -> 0), of the
+ * current transfer kind (wiggle or no-wiggle; the wiggle one for tables). */
+double d3m_cosmo_transfer(const d3m_cosmology *c, double k);
+
+/* sigma8 of the current P(k): the stored value (computed at set-up by a
+ * top-hat integral in ln k converged to 1e-8 relative). */
+double d3m_cosmo_sigma8(const d3m_cosmology *c);
+
+/* rms linear density in a top-hat sphere of radius R Mpc/h at z = 0
+ * (integral over ln k; over the table's range for a power table). */
+double d3m_cosmo_sigma_r(const d3m_cosmology *c, double R);
+
+/* Check that P(k) is defined on [k_min, k_max]; D3M_ERR_VALUE with a
+ * message when a power table does not cover it. */
+int d3m_cosmo_check_k_range(const d3m_cosmology *c, double k_min, double k_max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
