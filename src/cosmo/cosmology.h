@@ -56,6 +56,20 @@ typedef enum d3m_power_kind {
     D3M_POWER_TABLE = 2          /* a tabulated P(k), log-log interpolated */
 } d3m_power_kind;
 
+/* Derived quantities of the Eisenstein & Hu (1998) fit (ApJ 496, 605);
+ * wavenumbers in 1/Mpc and lengths in Mpc, as in the paper. */
+typedef struct d3m_eh98 {
+    double theta;       /* T_CMB / 2.7 K */
+    double omhh, obhh;  /* Omega_m h^2, Omega_b h^2 */
+    double f_b;         /* Omega_b / Omega_m */
+    double k_eq;        /* k at matter-radiation equality (eq. 3) */
+    double s;           /* sound horizon at the drag epoch (eq. 6) */
+    double k_silk;      /* Silk damping scale (eq. 7) */
+    double alpha_c, beta_c, alpha_b, beta_b, beta_node;   /* eqs. 11-14, 23-24 */
+    double alpha_gamma; /* no-wiggle shape suppression (eq. 31) */
+    double s_fit;       /* no-wiggle sound horizon fit (eq. 26) */
+} d3m_eh98;
+
 /* Cosmological parameters and the tabulated growth. A plain value: copy it
  * freely, no release needed except d3m_cosmology_clear() after a power
  * table was set. Fields are read-only for callers; change parameters with
@@ -68,8 +82,8 @@ typedef struct d3m_cosmology {
     double h;            /* H0 / (100 km/s/Mpc) */
     double n_s;          /* primordial spectral index */
     double A_s;          /* primordial amplitude at k = 0.05/Mpc: the value
-                            given, or the one implied by sigma8 (EH98 only;
-                            0 with a power table) */
+                            given, or the one implied by sigma8 for EH98;
+                            unused with a power table */
     double sigma8;       /* rms linear density in 8 Mpc/h top-hat spheres at
                             z = 0: the value given, or the one computed */
     int normalise_by_sigma8; /* 1 when sigma8 was given rather than A_s */
@@ -77,6 +91,7 @@ typedef struct d3m_cosmology {
     d3m_power_kind power_kind;
     double power_norm;   /* P(k) = power_norm k^n_s T(k)^2 for EH98 (k in
                             h/Mpc), or the factor applied to the table */
+    d3m_eh98 eh;
 
     /* Power table (D3M_POWER_TABLE): ln k and ln P, owned (malloc'ed). */
     double *table_ln_k, *table_ln_p;
@@ -113,8 +128,8 @@ int d3m_cosmology_set_transfer(d3m_cosmology *c, d3m_power_kind kind);
  * (Mpc/h)^3 positive, n >= 2; copied. P is interpolated linearly in
  * (ln k, ln P) and is an error outside [k[0], k[n-1]]. When the cosmology
  * was normalised by sigma8, the table is rescaled to that sigma8 (computed
- * over the table's k range); otherwise it is used as given and sigma8 is
- * computed from it, and A_s is set to 0. */
+ * over the table's k range). Otherwise the table is used as given and
+ * sigma8 is computed from it. */
 int d3m_cosmology_set_power_table(d3m_cosmology *c, const double *k, const double *P, size_t n);
 
 /* Read a power table from a text file of two columns, k [h/Mpc] and P
