@@ -93,3 +93,13 @@ __kernel void ic_second_order_source(__global const float *diag, __global const 
     float o0 = off[i], o1 = off[cells + i], o2 = off[2 * cells + i];
     source[i] = d0 * d1 + d0 * d2 + d1 * d2 - o0 * o0 - o1 * o1 - o2 * o2;
 }
+
+/* out = c1 psi1 + c2 psi2 elementwise (out may alias an input). */
+__kernel void ic_combine(__global float *out, __global const float *psi1, const float c1,
+                         __global const float *psi2, const float c2, const long count)
+{
+    long i = get_global_id(0);
+    if (i >= count)
+        return;
+    out[i] = c1 * psi1[i] + c2 * psi2[i];
+}

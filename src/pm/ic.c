@@ -327,3 +327,18 @@ int d3m_lpt_displacements(const d3m_tensor *delta_k, double box, int gradient, d
     d3m_tensor_free(source_k);
     return status;
 }
+
+
+int d3m_lpt_combine(const d3m_tensor *psi1, double c1, const d3m_tensor *psi2, double c2,
+                    d3m_tensor *out)
+{
+    D3M_TRY(d3m_check_same_numel(out, psi1, "psi1 and output of d3m_lpt_combine"));
+    if (psi2 == NULL) {
+        psi2 = psi1;
+        c2 = 0.0;
+    }
+    D3M_TRY(d3m_check_same_numel(out, psi2, "psi2 and output of d3m_lpt_combine"));
+    size_t global = d3m_round_up(out->numel, LOCAL_SIZE), local = LOCAL_SIZE;
+    return d3m_launch("ic.cl", "ic_combine", NULL, 1, &global, &local, "ttftfl", out, psi1, c1,
+                      psi2, c2, (long long)out->numel);
+}

@@ -83,6 +83,14 @@ int d3m_linear_field(const d3m_cosmology *c, double box, int n, uint64_t seed,
 int d3m_lpt_displacements(const d3m_tensor *delta_k, double box, int gradient, d3m_tensor *psi1,
                           d3m_tensor *psi2);
 
+/*
+ * out = c1 psi1 + c2 psi2 elementwise, for the displacement D1 psi1 + D2 psi2
+ * or the velocity dD1/da psi1 + dD2/da psi2 at some a. psi2 may be NULL
+ * (ZA); out may alias psi1 or psi2; all have the same numel.
+ */
+int d3m_lpt_combine(const d3m_tensor *psi1, double c1, const d3m_tensor *psi2, double c2,
+                    d3m_tensor *out);
+
 #ifdef __cplusplus
 }
 #endif
