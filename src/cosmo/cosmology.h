@@ -17,10 +17,10 @@
  * by D1(1) and D1(1)^2 so that D1(1) = 1. D2 is therefore negative, and
  * D2/D1^2 -> -3/7 at early times (about -3/7 Omega_m(a)^(-1/143) later).
  * f1 = dlnD1/dlna and f2 = dlnD2/dlna (f2 -> 2 at early times).
- * The functions of a accept 0 < a <= D3M_COSMO_A_MAX; below the tabulated
- * range (a < D3M_COSMO_A_MIN) they use the matter-dominated limits.
- * Outside (0, D3M_COSMO_A_MAX] they return NaN and record a message
- * (d3m_last_error()).
+ * The growth functions accept 0 < a <= D3M_COSMO_A_MAX. Below the table
+ * (a < D3M_COSMO_A_MIN) they use the matter-dominated limits D1 ~ a and
+ * D2 ~ a^2. Outside that range they return NaN and record a message
+ * (d3m_last_error()). E(a) and Omega_m(a) accept any a > 0.
  */
 #ifndef D3M_COSMOLOGY_H
 #define D3M_COSMOLOGY_H
@@ -70,10 +70,11 @@ typedef struct d3m_eh98 {
     double s_fit;       /* no-wiggle sound horizon fit (eq. 26) */
 } d3m_eh98;
 
-/* Cosmological parameters and the tabulated growth. A plain value: copy it
- * freely, no release needed except d3m_cosmology_clear() after a power
- * table was set. Fields are read-only for callers; change parameters with
- * the functions below, which retabulate and renormalise. */
+/* Cosmological parameters and the tabulated growth. A copy shares the
+ * power table's memory, so copy only cosmologies without a table, and
+ * release each with d3m_cosmology_clear(). Callers read the fields and
+ * change parameters only through the functions below, which retabulate
+ * and renormalise. */
 typedef struct d3m_cosmology {
     double omega_m;      /* matter density today, Omega_m (CDM + baryons) */
     double omega_b;      /* baryon density today, Omega_b */
@@ -104,11 +105,12 @@ typedef struct d3m_cosmology {
     double growth[D3M_COSMO_GROWTH_NODES][4];
 } d3m_cosmology;
 
-/* Set up a cosmology with the EH98 (wiggle) power spectrum. Exactly one of
- * A_s and sigma8 is > 0, the other 0: that one sets the amplitude of P(k).
- * Requires 0 < Omega_m <= 1, 0 < Omega_b < Omega_m, h > 0, 0 < n_s < 2.
- * Returns D3M_ERR_ARG with a message naming the invalid parameter; *c is
- * zeroed first, so d3m_cosmology_clear() is always safe afterwards. */
+/* Set up a flat cosmology with the EH98 (wiggle) power spectrum. Exactly
+ * one of A_s and sigma8 is > 0 and the other 0, and that one sets the
+ * amplitude of P(k). Requires 0 < Omega_m <= 1, 0 < Omega_b < Omega_m,
+ * 0 < h < 10 and 0 < n_s < 2. An invalid value returns D3M_ERR_ARG with a
+ * message naming the parameter and leaves *c zeroed, which
+ * d3m_cosmology_clear() accepts. */
 int d3m_cosmology_init(d3m_cosmology *c, double omega_m, double omega_b, double h, double n_s,
                        double A_s, double sigma8);
 
@@ -119,9 +121,9 @@ void d3m_cosmology_clear(d3m_cosmology *c);
  * Requires Omega_m + Omega_k <= 1 and |Omega_k| < 1. */
 int d3m_cosmology_set_curvature(d3m_cosmology *c, double omega_k);
 
-/* Choose D3M_POWER_EH98 or D3M_POWER_EH98_NOWIGGLE (renormalises: with A_s
- * given both have the same large-scale amplitude, with sigma8 the same
- * sigma8). Use d3m_cosmology_set_power_table for D3M_POWER_TABLE. */
+/* Choose D3M_POWER_EH98 or D3M_POWER_EH98_NOWIGGLE and renormalise. With
+ * A_s given, both have the same large-scale amplitude; with sigma8 given,
+ * the same sigma8. Use d3m_cosmology_set_power_table for D3M_POWER_TABLE. */
 int d3m_cosmology_set_transfer(d3m_cosmology *c, d3m_power_kind kind);
 
 /* Use a tabulated P(k) at z = 0: k in h/Mpc strictly increasing, P in
@@ -132,9 +134,10 @@ int d3m_cosmology_set_transfer(d3m_cosmology *c, d3m_power_kind kind);
  * sigma8 is computed from it. */
 int d3m_cosmology_set_power_table(d3m_cosmology *c, const double *k, const double *P, size_t n);
 
-/* Read a power table from a text file of two columns, k [h/Mpc] and P
- * [(Mpc/h)^3], separated by blanks; lines starting with '#' and blank lines
- * are skipped, extra columns ignored. Then as d3m_cosmology_set_power_table. */
+/* Read a power table from a text file with columns k [h/Mpc] and P
+ * [(Mpc/h)^3] separated by blanks, as CLASS and CAMB write them. Blank
+ * lines and lines starting with '#' are skipped and extra columns ignored.
+ * The table is then set as by d3m_cosmology_set_power_table. */
 int d3m_cosmology_read_power_table(d3m_cosmology *c, const char *path);
 
 /* ---- background and growth: NaN outside 0 < a <= D3M_COSMO_A_MAX -------- */
@@ -167,16 +170,16 @@ double d3m_cosmo_linear_power(const d3m_cosmology *c, double k);
  * current transfer kind (wiggle or no-wiggle; the wiggle one for tables). */
 double d3m_cosmo_transfer(const d3m_cosmology *c, double k);
 
-/* sigma8 of the current P(k): the stored value (computed at set-up by a
- * top-hat integral in ln k converged to 1e-8 relative). */
+/* sigma8 of the current P(k), computed at set-up by d3m_cosmo_sigma_r. */
 double d3m_cosmo_sigma8(const d3m_cosmology *c);
 
-/* rms linear density in a top-hat sphere of radius R Mpc/h at z = 0
- * (integral over ln k; over the table's range for a power table). */
+/* rms linear density in a top-hat sphere of radius R Mpc/h at z = 0: the
+ * integral over ln k by Simpson's rule, refined until sigma^2 changes by
+ * less than 1e-10 relative; over the table's k range for a power table. */
 double d3m_cosmo_sigma_r(const d3m_cosmology *c, double R);
 
-/* Check that P(k) is defined on [k_min, k_max]; D3M_ERR_VALUE with a
- * message when a power table does not cover it. */
+/* Check that P(k) is defined on [k_min, k_max]. Returns D3M_ERR_VALUE with
+ * a message when a power table does not cover that range. */
 int d3m_cosmo_check_k_range(const d3m_cosmology *c, double k_min, double k_max);
 
 #ifdef __cplusplus

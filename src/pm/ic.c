@@ -105,7 +105,7 @@ static int mode_role(const int *m, int n, int *partner)
 }
 
 
-/* The unit-variance noise W(k) (see ic.h) of one mode, in units of sqrt(n^3). */
+/* W(k) / sqrt(n^3) of one mode (W of d3m_white_noise): E|w|^2 = 1. */
 static void noise_mode(uint64_t seed, const int *m, int n, double *w)
 {
     int partner[3];
@@ -135,8 +135,8 @@ static int check_mesh(int n, const char *what)
 }
 
 
-/* Fill host (complex [n, n, n/2+1]) with W(k) amplitude(|m|^2) n^{3/2},
- * or with W(k) when amplitude_by_k2 is NULL; W is in units of n^{3/2}. */
+/* Fill host (complex [n, n, n/2+1]) with the noise W(k) of
+ * d3m_white_noise, times amplitude_by_k2[|m|^2] unless that is NULL. */
 static void fill_modes(int n, uint64_t seed, const double *amplitude_by_k2, float *host)
 {
     size_t nh = (size_t)n / 2 + 1;

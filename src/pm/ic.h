@@ -3,12 +3,12 @@
  * and Lagrangian perturbation theory (ZA and 2LPT) displacements on a
  * periodic n^3 mesh of side box (Mpc/h).
  *
- * Mesh and Fourier conventions (those of d3m.h): a real mesh is [n, n, n],
- * array axis 0 slowest; its r2c transform is complex [n, n, n/2+1, 2].
- * The integer wavenumber along axis d is m_d, with index i mapping to
- * m = i for i < n/2 and m = i - n otherwise on axes 0 and 1 (the Nyquist
- * index n/2 maps to -n/2), and m = i on the halved axis 2; the physical
- * wavenumber is k_d = 2 pi m_d / box (h/Mpc).
+ * Mesh and Fourier conventions are those of d3m.h. A real mesh is
+ * [n, n, n] with array axis 0 slowest, and its r2c transform is complex
+ * [n, n, n/2+1, 2]. On axes 0 and 1, index i is the integer wavenumber
+ * m = i for i < n/2 and m = i - n otherwise, so the Nyquist index n/2 is
+ * m = -n/2. On the halved axis 2, index i is m = i (0 to n/2). The physical
+ * wavenumber is k_d = 2 pi m_d / box in h/Mpc.
  *
  * Displacements: psi [3, n, n, n] in Mpc/h, component d along array axis d,
  * for the particle at grid node q = (i0, i1, i2) box/n. They are at unit
