@@ -165,6 +165,18 @@ static void test_growth_limits(void)
     CHECK(isnan(d3m_cosmo_D1(&c, 2.0 * D3M_COSMO_A_MAX)), "D1 beyond A_MAX should be NaN");
     CHECK(strstr(d3m_last_error(), "a = 40") != NULL, "message: %s", d3m_last_error());
 
+    /* Einstein-de Sitter (Omega_m = 1): D1 = a, D2 = -3/7 a^2, f1 = 1 and
+     * f2 = 2 exactly, so only the table's ~1e-9 error remains. */
+    d3m_cosmology eds;
+    CHECK(d3m_cosmology_init(&eds, 1.0, 0.05, 0.7, 0.96, 2e-9, 0) == D3M_OK, "%s",
+          d3m_last_error());
+    CHECK_CLOSE(d3m_cosmo_D1(&eds, 0.5), 0.5, 1e-8, "EdS D1(0.5)");
+    CHECK_CLOSE(d3m_cosmo_D2(&eds, 0.5), -3.0 / 7.0 * 0.25, 1e-8, "EdS D2(0.5)");
+    CHECK_CLOSE(d3m_cosmo_f1(&eds, 0.5), 1.0, 1e-8, "EdS f1(0.5)");
+    CHECK_CLOSE(d3m_cosmo_f2(&eds, 0.5), 2.0, 1e-8, "EdS f2(0.5)");
+    CHECK_CLOSE(d3m_cosmo_dD1da(&eds, 3.0), 1.0, 1e-8, "EdS dD1/da(3)");
+    d3m_cosmology_clear(&eds);
+
     /* E(a) by its definition. */
     CHECK_CLOSE(d3m_cosmo_E(&c, 0.5), sqrt(0.3 * 8.0 + 0.7), 1e-14, "E(0.5)");
     CHECK_CLOSE(d3m_cosmo_omega_m_a(&c, 0.5), 2.4 / 3.1, 1e-14, "Omega_m(0.5)");
