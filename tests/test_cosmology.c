@@ -21,9 +21,9 @@ static int failures;
         }                                                          \
     } while (0)
 
-#define CHECK_CLOSE(value, expected, rel, what)                                            \
+#define CHECK_CLOSE(value, expected, rel, label)                                            \
     CHECK(fabs((value) - (expected)) <= (rel) * fabs(expected),                           \
-          "%s = %.12g, expected %.12g (relative difference %.3g > %.3g)", what, (double)(value), \
+          "%s = %.12g, expected %.12g (relative difference %.3g > %.3g)", label, (double)(value), \
           (double)(expected), fabs((value) - (expected)) / fabs(expected), (double)(rel))
 
 
@@ -105,24 +105,24 @@ static void test_growth_against_integrals(double omega_m, double omega_k)
     const double a_values[] = {0.05, 0.5, 1.0};
     for (int i = 0; i < 3; i++) {
         double a = a_values[i];
-        char what[128];
+        char label[128];
 
         double d1_ref = heath_d1(&b, a) / heath_d1(&b, 1.0);
-        snprintf(what, sizeof what, "D1(%g), Omega_m %g, Omega_k %g", a, omega_m, omega_k);
-        CHECK_CLOSE(d3m_cosmo_D1(&c, a), d1_ref, 1e-5, what);
+        snprintf(label, sizeof label, "D1(%g), Omega_m %g, Omega_k %g", a, omega_m, omega_k);
+        CHECK_CLOSE(d3m_cosmo_D1(&c, a), d1_ref, 1e-5, label);
 
         double f1_ref = a * heath_d1_prime(&b, a) / heath_d1(&b, a);
-        snprintf(what, sizeof what, "f1(%g), Omega_m %g, Omega_k %g", a, omega_m, omega_k);
-        CHECK_CLOSE(d3m_cosmo_f1(&c, a), f1_ref, 1e-5, what);
+        snprintf(label, sizeof label, "f1(%g), Omega_m %g, Omega_k %g", a, omega_m, omega_k);
+        CHECK_CLOSE(d3m_cosmo_f1(&c, a), f1_ref, 1e-5, label);
 
         double d1u = heath_d1(&b, a), d2u = green_d2(&b, a, 0);
         double ratio = d3m_cosmo_D2(&c, a) / pow(d3m_cosmo_D1(&c, a), 2);
-        snprintf(what, sizeof what, "D2/D1^2 (%g), Omega_m %g, Omega_k %g", a, omega_m, omega_k);
-        CHECK_CLOSE(ratio, d2u / (d1u * d1u), 1e-5, what);
+        snprintf(label, sizeof label, "D2/D1^2 (%g), Omega_m %g, Omega_k %g", a, omega_m, omega_k);
+        CHECK_CLOSE(ratio, d2u / (d1u * d1u), 1e-5, label);
 
         double f2_ref = a * green_d2(&b, a, 1) / d2u;
-        snprintf(what, sizeof what, "f2(%g), Omega_m %g, Omega_k %g", a, omega_m, omega_k);
-        CHECK_CLOSE(d3m_cosmo_f2(&c, a), f2_ref, 1e-5, what);
+        snprintf(label, sizeof label, "f2(%g), Omega_m %g, Omega_k %g", a, omega_m, omega_k);
+        CHECK_CLOSE(d3m_cosmo_f2(&c, a), f2_ref, 1e-5, label);
 
         if (i == 1)
             printf("Omega_m %.4f Omega_k %.2f a 0.5: D1 %.8f (Heath %.8f) f1 %.8f "
