@@ -136,22 +136,33 @@ describe("d3m tensor", function()
 end)
 
 describe("d3m fft", function()
-  it("transforms a delta function to a constant and back", function()
-    local n = 8
-    local field = d3m.zeros{n, n, n}
-    field:set(1, 1, 1, 1)
-    local spectrum = d3m.fft.r2c(field)
-    assert.are.same({n, n, n / 2 + 1, 2}, spectrum:shape())
-    -- Real parts all 1, imaginary parts 0: the sum is the mode count.
-    assert.is_true(math.abs(spectrum:sum() - n * n * (n / 2 + 1)) < 1e-4)
-    local back = d3m.fft.c2r(spectrum, n)
-    assert.is_true((back - field):max_abs() < 1e-6)
-  end)
+  for _, backend in ipairs{"vkfft", "clfft"} do
+    it("transforms a delta function to a constant and back with " .. backend, function()
+      d3m.fft.use_backend(backend)
+      assert.are.equal(backend, d3m.fft.backend())
+      local n = 8
+      local field = d3m.zeros{n, n, n}
+      field:set(1, 1, 1, 1)
+      local spectrum = d3m.fft.r2c(field)
+      assert.are.same({n, n, n / 2 + 1, 2}, spectrum:shape())
+      -- Real parts all 1, imaginary parts 0: the sum is the mode count.
+      assert.is_true(math.abs(spectrum:sum() - n * n * (n / 2 + 1)) < 1e-4)
+      local back = d3m.fft.c2r(spectrum, n)
+      assert.is_true((back - field):max_abs() < 1e-6)
+    end)
 
-  it("names the unsupported size and the supported radices", function()
-    local ok, err = pcall(d3m.fft.r2c, d3m.zeros{17, 8, 8})
+    it("names the unsupported size and the supported radices with " .. backend, function()
+      d3m.fft.use_backend(backend)
+      local ok, err = pcall(d3m.fft.r2c, d3m.zeros{17, 8, 8})
+      assert.is_false(ok)
+      assert.matches("mesh size 17 is not supported", err, 1, true)
+      assert.matches("2, 3, 5, 7", err, 1, true)
+    end)
+  end
+
+  it("rejects an unknown backend by name", function()
+    local ok, err = pcall(d3m.fft.use_backend, "fftw")
     assert.is_false(ok)
-    assert.matches("mesh size 17 is not supported", err, 1, true)
-    assert.matches("2, 3, 5, 7", err, 1, true)
+    assert.matches("unknown FFT backend 'fftw'", err, 1, true)
   end)
 end)
