@@ -242,10 +242,11 @@ static void test_invalid_parameters(void)
 
 
 /* sigma8 of the Planck 2015 parameters with the primordial normalisation.
- * Planck 2015 quotes sigma8 = 0.8159 from a Boltzmann code with 0.06 eV of
- * neutrino mass, which lowers sigma8 by about 1 %; the EH98 fit itself is
- * good to a few per cent in P(k). It gives 0.837, so the bounds are
- * 0.80-0.85. */
+ * CAMB 1.5 (run outside this project) gives 0.8306 for these parameters
+ * with massless neutrinos, and 0.8160 with the 0.06 eV neutrino mass
+ * behind Planck's quoted 0.8159. EH98 has no neutrino mass and is good to
+ * a few per cent in P(k); it gives 0.837, 0.8 % above CAMB's massless
+ * value. The bounds allow 1.5 % around that value. */
 static void test_sigma8_planck(void)
 {
     d3m_cosmology c;
@@ -254,7 +255,7 @@ static void test_sigma8_planck(void)
           d3m_last_error());
     double s8 = d3m_cosmo_sigma8(&c);
     printf("Planck 2015, A_s = %g: sigma8 = %.5f (EH98 with wiggles)\n", c.A_s, s8);
-    CHECK(s8 >= 0.80 && s8 <= 0.85, "sigma8 = %.5f outside [0.80, 0.85]", s8);
+    CHECK(s8 >= 0.818 && s8 <= 0.843, "sigma8 = %.5f outside [0.818, 0.843]", s8);
 
     /* The stored value is the converged integral: recompute it. */
     CHECK_CLOSE(d3m_cosmo_sigma_r(&c, 8.0), s8, 1e-9, "sigma(8 Mpc/h)");
