@@ -330,8 +330,8 @@ int d3m_samples_append_tensors(d3m_samples *s, const d3m_tensor *za, const d3m_t
 static int check_range(const d3m_samples *s, const char *what, size_t first, size_t count)
 {
     if (count == 0 || first >= s->count || count > s->count - first)
-        return d3m_fail(D3M_ERR_ARG, "%s: samples %zu..%zu (counting from 0) requested, but "
-                        "'%s' holds %zu complete samples", what, first, first + count - 1,
+        return d3m_fail(D3M_ERR_ARG, "samples %zu..%zu (counting from 0) of /%s requested, "
+                        "but '%s' holds %zu complete samples", first, first + count - 1, what,
                         d3m_h5_path(s->file), s->count);
     return D3M_OK;
 }
