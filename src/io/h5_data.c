@@ -367,8 +367,10 @@ int d3m_h5_write_tensor(d3m_h5file *f, const char *name, const d3m_tensor *t)
 
 int d3m_h5_read_tensor(d3m_h5file *f, const char *name, d3m_tensor *t)
 {
+    char abs_name[NAME_MAX_BYTES];
+    D3M_TRY(d3m_h5_absolute_name(f, name, abs_name, sizeof abs_name));
     d3m_h5_info info;
-    D3M_TRY(d3m_h5_info_of(f, name, &info));
+    D3M_TRY(d3m_h5_info_of(f, abs_name, &info));
     int same = info.ndim == t->ndim;
     for (int i = 0; same && i < t->ndim; i++)
         same = info.shape[i] == t->shape[i];
@@ -377,14 +379,14 @@ int d3m_h5_read_tensor(d3m_h5file *f, const char *name, d3m_tensor *t)
         d3m_format_shape(have, sizeof have, info.ndim, info.shape);
         d3m_format_shape(want, sizeof want, t->ndim, t->shape);
         return d3m_fail(D3M_ERR_SHAPE, "dataset '%s' in '%s' has shape %s but the tensor has %s",
-                        name, f->path, have, want);
+                        abs_name, f->path, have, want);
     }
 
     float *host = malloc(t->numel * sizeof *host);
     if (host == NULL)
-        return d3m_fail(D3M_ERR_MEMORY, "out of host memory reading '%s' from '%s'", name,
+        return d3m_fail(D3M_ERR_MEMORY, "out of host memory reading '%s' from '%s'", abs_name,
                         f->path);
-    int status = d3m_h5_read_floats(f, name, host);
+    int status = d3m_h5_read_floats(f, abs_name, host);
     if (status == D3M_OK)
         status = d3m_tensor_write(t, host);
     free(host);
