@@ -65,9 +65,13 @@ static void test_dataset_round_trip(void)
         return;
     d3m_h5_info info;
     CHECK_OK(d3m_h5_info_of(f, "/params/layer1.0.conv1.weight", &info));
-    CHECK(info.ndim == 3 && info.shape[0] == 2 && info.shape[1] == 3 && info.shape[2] == 4);
+    CHECK(info.ndim == 3);
+    CHECK(info.shape[0] == 2);
+    CHECK(info.shape[1] == 3);
+    CHECK(info.shape[2] == 4);
     CHECK(strcmp(d3m_h5_type_name(&info), "float32") == 0);
-    CHECK(!info.chunked && !info.extendible);
+    CHECK(!info.chunked);
+    CHECK(!info.extendible);
 
     float back[24] = {0};
     CHECK_OK(d3m_h5_read_floats(f, "params/layer1.0.conv1.weight", back));
@@ -100,7 +104,8 @@ static void test_dataset_replaced(void)
     CHECK_OK(d3m_h5_write_floats(f, "x", 2, large, b));
     d3m_h5_info info;
     CHECK_OK(d3m_h5_info_of(f, "x", &info));
-    CHECK(info.ndim == 2 && info.numel == 10);
+    CHECK(info.ndim == 2);
+    CHECK(info.numel == 10);
     float back[10];
     CHECK_OK(d3m_h5_read_floats(f, "x", back));
     CHECK(back[9] == 9.0f);
@@ -143,24 +148,34 @@ static void test_attributes(void)
     CHECK(count == 3);
     if (count == 3) {
         /* Name order: box_size, n, software_version. */
-        CHECK(strcmp(attrs[0].name, "box_size") == 0 && attrs[0].type == D3M_ATTR_FLOAT);
-        CHECK(attrs[0].numbers[0] == 256.0 && !attrs[0].is_array);
-        CHECK(attrs[1].type == D3M_ATTR_INTEGER && attrs[1].integers[0] == 32);
+        CHECK(strcmp(attrs[0].name, "box_size") == 0);
+        CHECK(attrs[0].type == D3M_ATTR_FLOAT);
+        CHECK(attrs[0].numbers[0] == 256.0);
+        CHECK(!attrs[0].is_array);
+        CHECK(attrs[1].type == D3M_ATTR_INTEGER);
+        CHECK(attrs[1].integers[0] == 32);
         CHECK(attrs[2].type == D3M_ATTR_STRING);
         CHECK(strcmp(attrs[2].string, "d3m 0.1.0 \xc3\xa9") == 0);
     }
     d3m_attrs_free(attrs, count);
 
     CHECK_OK(d3m_h5_attributes(f, "group", &attrs, &count));
-    CHECK(count == 1 && attrs[0].is_array && attrs[0].count == 3);
-    if (count == 1)
-        CHECK(attrs[0].numbers[0] == 0.11 && attrs[0].numbers[2] == -1e300);
+    CHECK(count == 1);
+    if (count == 1) {
+        CHECK(attrs[0].is_array);
+        CHECK(attrs[0].count == 3);
+        CHECK(attrs[0].numbers[0] == 0.11);
+        CHECK(attrs[0].numbers[2] == -1e300);
+    }
     d3m_attrs_free(attrs, count);
 
     CHECK_OK(d3m_h5_attributes(f, "/group/data", &attrs, &count));
-    CHECK(count == 1 && attrs[0].type == D3M_ATTR_INTEGER && attrs[0].count == 2);
-    if (count == 1)
+    CHECK(count == 1);
+    if (count == 1) {
+        CHECK(attrs[0].type == D3M_ATTR_INTEGER);
+        CHECK(attrs[0].count == 2);
         CHECK(attrs[0].integers[1] == -3);
+    }
     d3m_attrs_free(attrs, count);
 
     CHECK_ERROR(d3m_h5_set_attr_numbers(f, "/", "x", &box, 1, 0), D3M_ERR_IO, "read-only");
@@ -193,9 +208,12 @@ static void test_listing(void)
         CHECK(entries[i].is_group == groups[i]);
     }
     if (count == 5) {
-        CHECK(entries[2].info.ndim == 2 && entries[2].info.shape[1] == 2);
-        CHECK(entries[3].info.extendible && entries[3].info.chunked);
-        CHECK(entries[3].info.chunk[0] == 1 && entries[3].info.chunk[1] == 4);
+        CHECK(entries[2].info.ndim == 2);
+        CHECK(entries[2].info.shape[1] == 2);
+        CHECK(entries[3].info.extendible);
+        CHECK(entries[3].info.chunked);
+        CHECK(entries[3].info.chunk[0] == 1);
+        CHECK(entries[3].info.chunk[1] == 4);
         CHECK(entries[3].info.gzip_level == 4);
     }
     d3m_h5_entries_free(entries, count);
@@ -318,7 +336,8 @@ static void test_atomic_file(void)
     CHECK(count_hidden_files() == 0);
     CHECK_OK(d3m_h5_open(path, D3M_H5_READ, &f));
     CHECK_OK(d3m_h5_read_floats(f, "w", back));
-    CHECK(back[0] == 1.0f && back[1] == 2.0f);
+    CHECK(back[0] == 1.0f);
+    CHECK(back[1] == 2.0f);
     CHECK_OK(d3m_h5_close(f));
 
     CHECK_OK(d3m_h5_create_atomic(path, &f));
@@ -328,7 +347,8 @@ static void test_atomic_file(void)
     CHECK_OK(d3m_h5_close(f));
     CHECK_OK(d3m_h5_open(path, D3M_H5_READ, &f));
     CHECK_OK(d3m_h5_read_floats(f, "w", back));
-    CHECK(back[0] == 3.0f && back[1] == 4.0f);
+    CHECK(back[0] == 3.0f);
+    CHECK(back[1] == 4.0f);
     CHECK_OK(d3m_h5_close(f));
     CHECK(count_hidden_files() == 0);
 }

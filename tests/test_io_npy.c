@@ -53,8 +53,13 @@ static void test_read_c_order_float32(void)
                   values, sizeof values);
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.dtype == D3M_NPY_FLOAT32 && array.version == 1 && !array.fortran_order);
-    CHECK(array.ndim == 2 && array.shape[0] == 2 && array.shape[1] == 3 && array.count == 6);
+    CHECK(array.dtype == D3M_NPY_FLOAT32);
+    CHECK(array.version == 1);
+    CHECK(!array.fortran_order);
+    CHECK(array.ndim == 2);
+    CHECK(array.shape[0] == 2);
+    CHECK(array.shape[1] == 3);
+    CHECK(array.count == 6);
     CHECK(array.data_offset == 128);   /* 10 + 59 + 1 bytes rounded up to 64 */
     if (array.data != NULL)
         CHECK(memcmp(array.data, values, sizeof values) == 0);
@@ -72,13 +77,16 @@ static void test_read_fortran_order_float64(void)
                   column_major, sizeof column_major);
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.dtype == D3M_NPY_FLOAT64 && array.version == 2 && array.fortran_order);
+    CHECK(array.dtype == D3M_NPY_FLOAT64);
+    CHECK(array.version == 2);
+    CHECK(array.fortran_order);
     double row_major[6] = {0, 1, 2, 10, 11, 12};
     if (array.data != NULL)
         CHECK(memcmp(array.data, row_major, sizeof row_major) == 0);
     float floats[6];
     d3m_npy_to_floats(&array, floats);
-    CHECK(floats[3] == 10.0f && floats[5] == 12.0f);
+    CHECK(floats[3] == 10.0f);
+    CHECK(floats[5] == 12.0f);
     d3m_npy_free(&array);
 }
 
@@ -97,7 +105,9 @@ static void test_read_fortran_order_rank3(void)
                   column_major, sizeof column_major);
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.dtype == D3M_NPY_INT64 && array.version == 3 && array.count == 24);
+    CHECK(array.dtype == D3M_NPY_INT64);
+    CHECK(array.version == 3);
+    CHECK(array.count == 24);
     const int64_t *data = array.data;
     int ok = data != NULL;
     for (int i = 0; ok && i < 2; i++)
@@ -118,7 +128,8 @@ static void test_read_int64_and_scalar(void)
                   sizeof values);
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.ndim == 1 && array.shape[0] == 3);
+    CHECK(array.ndim == 1);
+    CHECK(array.shape[0] == 3);
     if (array.data != NULL)
         CHECK(memcmp(array.data, values, sizeof values) == 0);
     d3m_npy_free(&array);
@@ -128,7 +139,8 @@ static void test_read_int64_and_scalar(void)
     write_raw_npy(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", &one,
                   sizeof one);
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.ndim == 0 && array.count == 1);
+    CHECK(array.ndim == 0);
+    CHECK(array.count == 1);
     if (array.data != NULL)
         CHECK(*(float *)array.data == 1.5f);
     d3m_npy_free(&array);
@@ -195,14 +207,17 @@ static void test_write_exact_bytes(void)
     CHECK(memcmp(bytes, "\x93NUMPY\x01\x00\x76\x00", 10) == 0);
     const char *dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
     CHECK(memcmp(bytes + 10, dict, strlen(dict)) == 0);
-    CHECK(bytes[126] == ' ' && bytes[127] == '\n');
+    CHECK(bytes[126] == ' ');
+    CHECK(bytes[127] == '\n');
     CHECK(memcmp(bytes + 128, values, sizeof values) == 0);
 
     /* Version 2 with Fortran order and a 1-D shape written as "(6,)". */
     CHECK_OK(d3m_npy_write(path, D3M_NPY_FLOAT32, 2, shape, values, 1, 2));
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.version == 2 && array.fortran_order && array.data_offset == 128);
+    CHECK(array.version == 2);
+    CHECK(array.fortran_order);
+    CHECK(array.data_offset == 128);
     if (array.data != NULL)
         CHECK(memcmp(array.data, values, sizeof values) == 0);
     d3m_npy_free(&array);
@@ -211,7 +226,8 @@ static void test_write_exact_bytes(void)
     if (file)
         fclose(file);
     float column_major[6] = {1, 4, 2, 5, 3, 6};
-    CHECK(got == 128 + sizeof values && memcmp(bytes + 128, column_major, sizeof values) == 0);
+    CHECK(got == 128 + sizeof values);
+    CHECK(memcmp(bytes + 128, column_major, sizeof values) == 0);
 
     size_t flat[1] = {6};
     CHECK_OK(d3m_npy_write(path, D3M_NPY_INT64, 1, flat, (int64_t[6]){1, 2, 3, 4, 5, 6}, 0, 1));

@@ -83,11 +83,19 @@ static void test_layout_and_append(void)
 
     d3m_h5_info info;
     CHECK_OK(d3m_h5_info_of(d3m_samples_file(s), "fastpm", &info));
-    CHECK(info.ndim == 5 && info.shape[0] == 3 && info.shape[1] == 3 && info.shape[4] == N);
-    CHECK(info.chunked && info.chunk[0] == 1 && info.chunk[1] == 3 && info.chunk[4] == N);
-    CHECK(info.extendible && info.gzip_level == 1);
+    CHECK(info.ndim == 5);
+    CHECK(info.shape[0] == 3);
+    CHECK(info.shape[1] == 3);
+    CHECK(info.shape[4] == N);
+    CHECK(info.chunked);
+    CHECK(info.chunk[0] == 1);
+    CHECK(info.chunk[1] == 3);
+    CHECK(info.chunk[4] == N);
+    CHECK(info.extendible);
+    CHECK(info.gzip_level == 1);
     CHECK_OK(d3m_h5_info_of(d3m_samples_file(s), "seed", &info));
-    CHECK(info.ndim == 1 && strcmp(d3m_h5_type_name(&info), "int64") == 0);
+    CHECK(info.ndim == 1);
+    CHECK(strcmp(d3m_h5_type_name(&info), "int64") == 0);
     CHECK_OK(d3m_samples_close(s));
 
     /* Reopen: the count comes back, reads of one sample or a range work. */
@@ -96,13 +104,15 @@ static void test_layout_and_append(void)
     CHECK_OK(d3m_samples_open(path, &options, &s));
     if (s == NULL)
         return;
-    CHECK(d3m_samples_count(s) == 3 && d3m_samples_n(s) == N);
+    CHECK(d3m_samples_count(s) == 3);
+    CHECK(d3m_samples_n(s) == N);
     CHECK(field_matches(s, 0, 1, 1));
     CHECK(field_matches(s, 2, 1, 2));
     CHECK(field_matches(s, 1, 0, 3));
     int64_t seeds[3] = {0};
     CHECK_OK(d3m_samples_read_seeds(s, 0, 3, seeds));
-    CHECK(seeds[0] == 100 && seeds[2] == 102);
+    CHECK(seeds[0] == 100);
+    CHECK(seeds[2] == 102);
     CHECK_OK(append_sample(s, 3));
     CHECK(d3m_samples_count(s) == 4);
 
@@ -261,7 +271,8 @@ static void run_killed_writer(const char *path, size_t k, int flush_partial)
     }
     int wait_status = 0;
     waitpid(child, &wait_status, 0);
-    CHECK(WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGKILL);
+    CHECK(WIFSIGNALED(wait_status));
+    CHECK(WTERMSIG(wait_status) == SIGKILL);
 }
 
 

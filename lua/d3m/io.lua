@@ -16,7 +16,7 @@ local MANAGED_ATTRIBUTES = { box_size = true, n = true, software_version = true 
 
 
 -- Errors raised by the C half carry the position of the call inside this
--- file; strip it so that error(message, level) can name the user's line.
+-- file. Stripping it lets error(message, level) name the user's line.
 local function strip_position(message)
   if type(message) == "string" then
     return (message:gsub("^[^\n]-d3m/io%.lua:%d+: ", ""))

@@ -50,7 +50,10 @@ int d3m_h5_exists(d3m_h5file *f, const char *name, int *kind)
         return D3M_OK;
     }
     H5I_type_t type = H5Iget_type(object);
-    *kind = type == H5I_DATASET ? 1 : type == H5I_GROUP ? 2 : 0;
+    if (type == H5I_DATASET)
+        *kind = 1;
+    else if (type == H5I_GROUP)
+        *kind = 2;
     H5Oclose(object);
     return D3M_OK;
 }
@@ -240,8 +243,9 @@ static hid_t link_properties(void)
 }
 
 
-/* Remove an existing dataset at abs_name so that it can be written anew;
- * a group there is an error, as replacing it would drop its members. */
+/* Remove an existing dataset at abs_name so that it can be written anew.
+ * A group of that name is an error because replacing it would drop its
+ * members. */
 static int remove_existing(d3m_h5file *f, const char *abs_name)
 {
     int kind = 0;

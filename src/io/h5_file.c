@@ -115,7 +115,8 @@ static int create_file(d3m_h5file *f, const char *on_disk)
 }
 
 
-/* Why an existing file cannot be opened as HDF5, in words. */
+/* Record the reason an existing file failed to open as HDF5, naming
+ * truncation explicitly. */
 static int explain_open_failure(d3m_h5file *f, const struct stat *st)
 {
     char detail[512] = "";

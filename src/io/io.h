@@ -41,7 +41,7 @@ typedef enum d3m_h5_mode {
 } d3m_h5_mode;
 
 /* Open path. A missing file, a file that is not HDF5 and a truncated file
- * fail with D3M_ERR_IO and say so. */
+ * fail with D3M_ERR_IO and a message naming the cause. */
 int d3m_h5_open(const char *path, d3m_h5_mode mode, d3m_h5file **out);
 
 /* Create a new file that replaces path only at d3m_h5_commit(): the data
@@ -269,7 +269,7 @@ typedef struct d3m_npy_array {
 size_t d3m_npy_dtype_size(d3m_npy_dtype dtype);
 const char *d3m_npy_dtype_descr(d3m_npy_dtype dtype);
 
-/* Parse the header only and check the file holds all the data. */
+/* Parse the header only and check that the file contains all the data. */
 int d3m_npy_read_header(const char *path, d3m_npy_array *out);
 
 /* Read the array, converting Fortran order to C order. */

@@ -320,8 +320,9 @@ void d3m_npy_to_floats(const d3m_npy_array *array, float *out)
 
 /* ---- writing ---------------------------------------------------------------------- */
 
-/* Build the prefix and padded header into buf; returns its length, or 0 when
- * version 1 was requested and the header does not fit its uint16 length. */
+/* Build the prefix and padded header into buf and return its length. The
+ * result is 0 when version 1 was requested and the header does not fit its
+ * uint16 length. */
 static size_t build_header(char *buf, size_t size, d3m_npy_dtype dtype, int ndim,
                            const size_t *shape, int fortran_order, int *version)
 {

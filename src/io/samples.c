@@ -283,7 +283,11 @@ int d3m_samples_append(d3m_samples *s, const float *za, const float *lpt2, const
         }
     }
 
-    /* The seed goes last: a sample counts only once /seed has it. */
+    /* The seed goes last: a sample counts only once /seed has it. HDF5
+     * keeps the new extents in its metadata cache until the flush, so a
+     * kill before the flush usually leaves the file as of the last one.
+     * NOTE: a kill during H5Fflush itself can still leave metadata half
+     * written; HDF5 1.10 without SWMR offers no journal against that. */
     for (int i = 0; i < 3; i++)
         D3M_TRY(d3m_h5_append_floats(s->file, d3m_sample_fields[i], 1, fields[i]));
     D3M_TRY(d3m_h5_append_int64(s->file, "seed", 1, &seed));

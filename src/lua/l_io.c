@@ -23,11 +23,14 @@ static void *scratch(lua_State *L, size_t bytes)
 }
 
 
-static int check_tensor_shape(lua_State *L, const char *what, int ndim, const size_t *shape)
+/* Raise unless a tensor can have this shape. The hint in the message tells
+ * the user how else to read the data. */
+static int check_tensor_shape(lua_State *L, const char *what, int ndim, const size_t *shape,
+                              const char *hint)
 {
     if (ndim < 1 || ndim > D3M_MAX_DIMS)
-        return luaL_error(L, "%s has %d dimensions; tensors have 1 to %d (read integer data "
-                          "with read_integers)", what, ndim, D3M_MAX_DIMS);
+        return luaL_error(L, "%s has %d dimensions; tensors have 1 to %d (%s)", what, ndim,
+                          D3M_MAX_DIMS, hint);
     for (int i = 0; i < ndim; i++)
         if (shape[i] == 0)
             return luaL_error(L, "%s has an empty dimension %d; tensors need extents of at "
@@ -297,7 +300,8 @@ static int file_read(lua_State *L)
                           slash, name, d3m_h5_path(f), d3m_h5_type_name(&info));
     char what[1200];
     snprintf(what, sizeof what, "dataset '%s%s' in '%s'", slash, name, d3m_h5_path(f));
-    check_tensor_shape(L, what, info.ndim, info.shape);
+    check_tensor_shape(L, what, info.ndim, info.shape,
+                       "store scalars as attributes and arrays with 1 to 5 dimensions");
 
     float *host = scratch(L, info.numel * sizeof *host);
     d3m_lua_check(L, d3m_h5_read_floats(f, name, host));
@@ -680,7 +684,11 @@ static const luaL_Reg dataset_metamethods[] = {
 
 static const char *dtype_name(d3m_npy_dtype dtype)
 {
-    return dtype == D3M_NPY_FLOAT32 ? "float32" : dtype == D3M_NPY_FLOAT64 ? "float64" : "int64";
+    switch (dtype) {
+    case D3M_NPY_FLOAT32: return "float32";
+    case D3M_NPY_FLOAT64: return "float64";
+    default: return "int64";
+    }
 }
 
 
@@ -735,9 +743,9 @@ static int l_npy_read(lua_State *L)
     d3m_lua_check(L, d3m_npy_read_header(path, &header));
     if (!as_table) {
         char what[1200];
-        snprintf(what, sizeof what, ".npy file '%s' (shape with %d dimensions)", path,
-                 header.ndim);
-        check_tensor_shape(L, what, header.ndim, header.shape);
+        snprintf(what, sizeof what, ".npy file '%s'", path);
+        check_tensor_shape(L, what, header.ndim, header.shape,
+                           "read it as a table with {table = true}");
     }
     size_t element = d3m_npy_dtype_size(header.dtype);
     void *buffer = scratch(L, header.count * element);
