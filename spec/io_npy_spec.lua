@@ -215,6 +215,23 @@ describe("d3m.io npy", function()
     assert.are.equal(-1, reader:read("seed", 2))
   end)
 
+  it("rejects an ML-Recon file holding NaN", function()
+    local path = folder .. "/nan.npy"
+    local values = {}
+    for i = 1, 2 * 2 * 2 * 10 do
+      values[i] = i
+    end
+    values[10 * 5 + 8] = 0 / 0   -- node (1, 0, 1), channel 7: fastpm component 0
+    write_npy(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2, 10), }",
+      "<f", values)
+    local h5 = folder .. "/set.h5"
+    local message = error_of(d3m.io.import_mlrecon, path, h5)
+    assert.matches("importing ML-Recon file '" .. path .. "': not appending sample 0 to '" .. h5
+      .. "': field fastpm holds NaN at component 0 at grid node (1, 0, 1)", message, 1, true)
+    local reader <close> = d3m.io.dataset(h5, { mode = "r" })
+    assert.are.equal(0, reader:count())
+  end)
+
   it("rejects a file that is not in ML-Recon's layout", function()
     local path = folder .. "/wrong.npy"
     write_npy(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2, 9), }", "<f",

@@ -121,6 +121,13 @@ static int explain_open_failure(d3m_h5file *f, const struct stat *st)
 {
     char detail[512] = "";
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, detail);
+    if (strstr(detail, "unable to lock file") != NULL) {
+        H5Eclear2(H5E_DEFAULT);
+        return d3m_fail(D3M_ERR_IO,
+                        "HDF5 file '%s' is locked: another process has it open for writing "
+                        "(HDF5 file locking); wait until that process closes it (HDF5: %s)",
+                        f->path, detail);
+    }
     if (strstr(detail, "truncated file") != NULL) {
         H5Eclear2(H5E_DEFAULT);
         return d3m_fail(D3M_ERR_IO,

@@ -60,6 +60,11 @@ int d3m_mlrecon_append(d3m_samples *s, const char *npy_path, int64_t seed, doubl
         d3m_npy_to_floats(&array, sample);
         d3m_mlrecon_split(sample, n, scale, fields, fields + 3 * cells, fields + 6 * cells);
         status = d3m_samples_append(s, fields, fields + 3 * cells, fields + 6 * cells, seed);
+        if (status != D3M_OK) {
+            char reason[4096];
+            snprintf(reason, sizeof reason, "%s", d3m_last_error());
+            status = d3m_fail(status, "importing ML-Recon file '%s': %s", npy_path, reason);
+        }
     }
     free(fields);
     free(sample);

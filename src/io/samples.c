@@ -301,9 +301,12 @@ static int check_field_tensor(const d3m_samples *s, const d3m_tensor *t, const c
 {
     size_t n = s->n;
     size_t single[4] = {3, n, n, n}, batched[5] = {1, 3, n, n, n};
+    char what[1200];
+    snprintf(what, sizeof what, "field %s of the sample appended to '%s'", field,
+             d3m_h5_path(s->file));
     if (t->ndim == 5)
-        return d3m_check_shape(t, field, 5, batched);
-    return d3m_check_shape(t, field, 4, single);
+        return d3m_check_shape(t, what, 5, batched);
+    return d3m_check_shape(t, what, 4, single);
 }
 
 
@@ -374,8 +377,8 @@ int d3m_samples_read_tensor(d3m_samples *s, const char *field, size_t first, siz
 {
     size_t floats = sample_floats(s->n);
     if (out->numel != count * floats)
-        return d3m_fail(D3M_ERR_SHAPE, "output tensor for %zu samples of '%s' has %zu elements, "
-                        "expected %zu ([%zu, 3, %zu, %zu, %zu])", count, field, out->numel,
+        return d3m_fail(D3M_ERR_SHAPE, "output tensor has %zu elements, but %zu sample(s) of "
+                        "/%s need %zu ([%zu, 3, %zu, %zu, %zu])", out->numel, count, field,
                         count * floats, count, s->n, s->n, s->n);
     float *host = malloc(count * floats * sizeof *host);
     if (host == NULL)
