@@ -170,8 +170,8 @@ describe("d3m.io npy", function()
     write_mlrecon(paths[1], n, 0)
     write_mlrecon(paths[2], n, 0.5)
     local h5 = folder .. "/imported.h5"
-    local count = d3m.io.import_mlrecon(paths, h5, { seeds = { 11, 12 },
-      attrs = { source = "ML-Recon" } })
+    local count = d3m.io.import_mlrecon(paths, h5, { source = "ML-Recon" },
+      { seeds = { 11, 12 } })
     assert.are.equal(2, count)
 
     local reader <close> = d3m.io.dataset(h5, { mode = "r" })
@@ -180,6 +180,10 @@ describe("d3m.io npy", function()
     assert.are.equal(12, reader:read("seed", 2))
     assert.are.equal("ML-Recon", reader:attributes().source)
     assert.are.equal(128.0, reader:attributes().box_size)
+
+    local boxed = folder .. "/boxed.h5"
+    d3m.io.import_mlrecon(paths[1], boxed, { box_size = 64.0 })
+    assert.are.equal(64.0, d3m.io.attributes(boxed).box_size)
 
     -- za, lpt2, fastpm component d at node (i, j, k) is channel 1+d, 4+d, 7+d.
     for s, offset in ipairs { 0, 0.5 } do
@@ -209,7 +213,7 @@ describe("d3m.io npy", function()
     write_mlrecon(path, n, 0)
     local h5 = folder .. "/set.h5"
     assert.are.equal(1, d3m.io.import_mlrecon(path, h5))
-    assert.are.equal(2, d3m.io.import_mlrecon({ path }, h5, { scale = 2 }))
+    assert.are.equal(2, d3m.io.import_mlrecon({ path }, h5, nil, { scale = 2 }))
     local reader <close> = d3m.io.dataset(h5, { mode = "r" })
     assert.are.equal(2 * mlrecon_value(0, 0, 1, 7), reader:read("fastpm", 2):get(1, 1, 1, 2))
     assert.are.equal(-1, reader:read("seed", 2))

@@ -178,12 +178,14 @@ end
 
 --- Import ML-Recon's per-simulation .npy files, each (n, n, n, 10) channels
 -- last (0 density, 1-3 ZA, 4-6 2LPT, 7-9 FastPM; component d along array
--- axis d), into the training set at h5_path, appending after the samples
--- it already has. opts: box (Mpc/h, default 128 as in ML-Recon's runs),
--- attrs, compression, seeds (one integer per file, default -1 for
--- unknown) and scale (factor applied to every displacement, default 1:
--- the files are taken to be in Mpc/h). Returns the sample count.
-function io_module.import_mlrecon(npy_paths, h5_path, opts)
+-- axis d), into the training set at h5_path, appending after the samples it
+-- already has. The density channel is dropped. attrs are root attributes;
+-- box_size among them sets the box (Mpc/h, default 128 as in ML-Recon's
+-- runs). opts: seeds (one integer per file, default -1 for unknown), scale
+-- (factor applied to every displacement, default 1 because the files are
+-- taken to be in Mpc/h) and compression. Returns the sample count.
+function io_module.import_mlrecon(npy_paths, h5_path, attrs, opts)
+  attrs = attrs or {}
   opts = opts or {}
   if type(npy_paths) == "string" then
     npy_paths = { npy_paths }
@@ -201,9 +203,16 @@ function io_module.import_mlrecon(npy_paths, h5_path, opts)
       npy_paths[1], table.concat(shape, ", ")), 2)
   end
 
+  local settings = {}
+  for name, value in pairs(attrs) do
+    if name ~= "box_size" then
+      settings[name] = value
+    end
+  end
   local ok, result = pcall(function()
     local writer <close> = io_module.dataset(h5_path, {
-      n = shape[1], box = opts.box or 128.0, attrs = opts.attrs, compression = opts.compression,
+      n = shape[1], box = attrs.box_size or 128.0, attrs = settings,
+      compression = opts.compression,
     })
     local seeds = opts.seeds or {}
     for i, npy_path in ipairs(npy_paths) do
