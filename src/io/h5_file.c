@@ -150,8 +150,8 @@ static int open_existing(d3m_h5file *f, d3m_h5_mode mode, const struct stat *st)
         return d3m_h5_fail(D3M_ERR_IO, "cannot read '%s'", f->path);
     if (is_hdf5 == 0)
         return d3m_fail(D3M_ERR_IO,
-                        "'%s' is not an HDF5 file: none of its %lld bytes holds the HDF5 "
-                        "signature",
+                        "'%s' is not an HDF5 file: none of its %lld bytes contains the "
+                        "HDF5 signature",
                         f->path, (long long)st->st_size);
 
     hid_t fapl = access_properties();
