@@ -174,7 +174,9 @@ int d3m_h5_open(const char *path, d3m_h5_mode mode, d3m_h5file **out)
     struct stat st;
     int status = D3M_OK;
     if (mode == D3M_H5_CREATE) {
-        status = d3m_io_check_folder(path, "create");
+        /* Replacing an existing file needs write access to it, not to its folder. */
+        if (stat(path, &st) != 0)
+            status = d3m_io_check_folder(path, "create");
         if (status == D3M_OK)
             status = create_file(f, path);
     } else if (stat(path, &st) == 0) {
