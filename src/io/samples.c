@@ -31,12 +31,10 @@ static size_t sample_floats(size_t n)
  * rename it to path, so a crash never leaves a file with half a layout. */
 static int create_file(const char *path, const d3m_samples_options *options)
 {
-    if (options->n == 0)
-        return d3m_fail(D3M_ERR_ARG, "cannot create training set '%s': the particle count "
-                        "per side n is not set", path);
-    if (!(options->box_size > 0))
-        return d3m_fail(D3M_ERR_ARG, "cannot create training set '%s': box size %g Mpc/h "
-                        "must be positive", path, options->box_size);
+    if (options->n == 0 || !(options->box_size > 0))
+        return d3m_fail(D3M_ERR_ARG, "training set '%s' does not exist, and creating it needs "
+                        "the particles per side n (got %zu) and a positive box size in Mpc/h "
+                        "(got %g)", path, options->n, options->box_size);
 
     d3m_h5file *f = NULL;
     D3M_TRY(d3m_h5_create_atomic(path, &f));
