@@ -40,7 +40,7 @@ end
 
 
 --- Write a tensor (float32) or a table of integers (int64) as dataset name,
--- creating the file and parent groups as needed; attrs go on the dataset.
+-- creating the file and parent groups as needed. attrs go on the dataset.
 function io_module.write(path, name, value, attrs)
   with_file(path, "a", function(file) file:write(name, value, attrs) end)
 end

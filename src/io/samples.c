@@ -1,7 +1,7 @@
 /* samples.c - training-set files: /za, /lpt2, /fastpm [N, 3, n, n, n] and
- * /seed [N], appended one flushed sample at a time so that a killed run
- * loses at most the sample in flight and a reopen resumes after the last
- * complete one. */
+ * /seed [N]. Samples are appended and flushed one at a time. A killed run
+ * loses the sample in flight, and a reopen resumes after the last complete
+ * one. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,7 +253,8 @@ static size_t first_nonfinite(const float *data, size_t count)
 }
 
 
-/* Describe element i of a [3, n, n, n] sample as "component c at (i, j, k)". */
+/* Describe an element of a [3, n, n, n] sample as "component c at grid node
+ * (i, j, k)". */
 static void format_element(char *buf, size_t size, size_t element, size_t n)
 {
     size_t k = element % n, j = element / n % n, i = element / (n * n) % n;
