@@ -1,8 +1,8 @@
 /*
- * test_io_h5.c - HDF5 datasets, attributes, listing and atomic files of
- * src/io, host side only (no OpenCL device): round trips are compared
- * bit for bit, and every bad input must fail with a message naming the
- * file, the object and the problem.
+ * test_io_h5.c - HDF5 datasets, attributes, listing, atomic files and
+ * tensor transfers of src/io. Round trips are compared bit for bit. Every
+ * bad input must fail with a message naming the file, the object and the
+ * problem.
  */
 #include <dirent.h>
 #include <math.h>
@@ -361,6 +361,40 @@ static void test_atomic_file(void)
 }
 
 
+/* Tensor transfers go through the device (PoCL in CI). */
+static void test_tensor_round_trip(void)
+{
+    char path[600];
+    path_in_folder(path, sizeof path, "tensor.h5");
+    size_t shape[2] = {3, 4}, other[2] = {4, 3};
+    float values[12], back[12] = {0};
+    for (int i = 0; i < 12; i++)
+        values[i] = (float)i - 5.5f;
+    d3m_tensor *t = NULL, *u = NULL, *w = NULL;
+    CHECK_OK(d3m_tensor_new(2, shape, &t));
+    CHECK_OK(d3m_tensor_new(2, shape, &u));
+    CHECK_OK(d3m_tensor_new(2, other, &w));
+    if (t == NULL || u == NULL || w == NULL)
+        return;
+    CHECK_OK(d3m_tensor_write(t, values));
+
+    d3m_h5file *f = NULL;
+    CHECK_OK(d3m_h5_open(path, D3M_H5_CREATE, &f));
+    CHECK_OK(d3m_h5_write_tensor(f, "/fields/t", t));
+    CHECK_OK(d3m_h5_read_tensor(f, "fields/t", u));
+    CHECK_OK(d3m_tensor_read(u, back));
+    CHECK(memcmp(back, values, sizeof values) == 0, "in %s", __func__);
+    CHECK_ERROR(d3m_h5_read_tensor(f, "fields/t", w), D3M_ERR_SHAPE,
+                "dataset '/fields/t' in");
+    CHECK(contains(d3m_last_error(), "has shape [3, 4] but the tensor has [4, 3]"),
+          "message: %s", d3m_last_error());
+    CHECK_OK(d3m_h5_close(f));
+    d3m_tensor_free(t);
+    d3m_tensor_free(u);
+    d3m_tensor_free(w);
+}
+
+
 int main(void)
 {
     make_test_folder(folder, sizeof folder, "io-h5");
@@ -372,6 +406,7 @@ int main(void)
     test_truncated_file();
     test_unwritable_folders();
     test_atomic_file();
+    test_tensor_round_trip();
     if (check_failures == 0) remove_test_folder(folder);
     return check_report("test_io_h5");
 }
