@@ -1,6 +1,6 @@
 /* test_pm_gravity.c - the particle-mesh force: plane waves against the
  * analytic acceleration for both gradient kernels, the force between two
- * particles against Newton's 1/r^2 law (with the periodic background term),
+ * particles against Newton's 1/r^2 law (an Ewald sum over the periodic images),
  * and momentum conservation. */
 #include <string.h>
 
