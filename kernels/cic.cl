@@ -8,17 +8,18 @@
  * displacements Psi from the lattice node q = (i0, i1, i2) box / lattice_n of
  * particle p = (i0 lattice_n + i1) lattice_n + i2. Any real coordinate is
  * wrapped into the periodic box. A mesh cell (j0, j1, j2) of an n^3 mesh has
- * its node at j box / n, and CIC gives a particle at u = x n / box (in cell
- * units) the weight prod_d (1 - |u_d - j_d|) on the 8 nearest nodes. */
+ * its node at (j - shift) box / n, and CIC gives a particle at
+ * u = x n / box + shift (in cell units) the weight prod_d (1 - |u_d - j_d|)
+ * on the 8 nearest nodes. shift is 0 for the public paint and readout. */
 
-/* Mesh coordinate u = x n / box of particle p along axis d. In lattice mode
- * the node's part i n / lattice_n is added separately, so the float rounding
- * of a large position does not blur a small displacement. */
+/* Mesh coordinate u = x n / box + shift of particle p along axis d. In
+ * lattice mode the node's part i n / lattice_n is added separately, so the
+ * float rounding of a large position does not blur a small displacement. */
 static float mesh_coordinate(__global const float *coords, const long np, const int d,
                              const long p, const int lattice_n, const float cells_per_length,
-                             const int n)
+                             const float shift, const int n)
 {
-    float u = coords[d * np + p] * cells_per_length;
+    float u = coords[d * np + p] * cells_per_length + shift;
     if (lattice_n > 0) {
         long stride = d == 0 ? (long)lattice_n * lattice_n : (d == 1 ? lattice_n : 1);
         long scaled = (p / stride) % lattice_n * n;
@@ -61,7 +62,8 @@ static void atomic_add_float(volatile __global float *out, const float value)
  * valid buffer otherwise). mesh is [n, n, n] and is not cleared here. */
 __kernel void cic_paint(__global float *mesh, const int n, __global const float *coords,
                         const long np, const int lattice_n, const float cells_per_length,
-                        const float mass, __global const float *masses, const int has_masses)
+                        const float shift, const float mass, __global const float *masses,
+                        const int has_masses)
 {
     long p = get_global_id(0);
     if (p >= np)
@@ -69,9 +71,10 @@ __kernel void cic_paint(__global float *mesh, const int n, __global const float 
 
     float w[3];
     int j[3];
-    for (int d = 0; d < 3; d++)
-        j[d] = lower_node(mesh_coordinate(coords, np, d, p, lattice_n, cells_per_length, n), n,
-                          &w[d]);
+    for (int d = 0; d < 3; d++) {
+        float u = mesh_coordinate(coords, np, d, p, lattice_n, cells_per_length, shift, n);
+        j[d] = lower_node(u, n, &w[d]);
+    }
     float m = has_masses ? mass * masses[p] : mass;
 
     for (int c = 0; c < 8; c++) {
@@ -92,7 +95,8 @@ __kernel void cic_paint(__global float *mesh, const int n, __global const float 
  * mesh[c, node], for the ncomp meshes stacked in mesh [ncomp, n, n, n]. */
 __kernel void cic_readout(__global float *values, __global const float *mesh, const int ncomp,
                           const int n, __global const float *coords, const long np,
-                          const int lattice_n, const float cells_per_length)
+                          const int lattice_n, const float cells_per_length,
+                          const float shift)
 {
     long p = get_global_id(0);
     if (p >= np)
@@ -101,8 +105,8 @@ __kernel void cic_readout(__global float *values, __global const float *mesh, co
     float w[3];
     int j[3], k[3];
     for (int d = 0; d < 3; d++) {
-        j[d] = lower_node(mesh_coordinate(coords, np, d, p, lattice_n, cells_per_length, n), n,
-                          &w[d]);
+        float u = mesh_coordinate(coords, np, d, p, lattice_n, cells_per_length, shift, n);
+        j[d] = lower_node(u, n, &w[d]);
         k[d] = j[d] + 1 == n ? 0 : j[d] + 1;
     }
 

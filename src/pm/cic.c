@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "pm/pm.h"
+#include "pm/pm_internal.h"
 #include "runtime/runtime.h"
 
 #define LOCAL_SIZE 64
@@ -69,6 +70,13 @@ static int particle_layout(const d3m_tensor *particles, d3m_pm_coordinates kind,
 int d3m_pm_paint(const d3m_tensor *particles, d3m_pm_coordinates kind, double box, float mass,
                  const d3m_tensor *masses, d3m_tensor *mesh)
 {
+    return d3m_pm_paint_shifted(particles, kind, box, 0.0, mass, masses, mesh);
+}
+
+
+int d3m_pm_paint_shifted(const d3m_tensor *particles, d3m_pm_coordinates kind, double box,
+                         double shift, float mass, const d3m_tensor *masses, d3m_tensor *mesh)
+{
     int n, ncomp, lattice_n;
     size_t np;
     D3M_TRY(check_box(box, "pm paint"));
@@ -83,14 +91,21 @@ int d3m_pm_paint(const d3m_tensor *particles, d3m_pm_coordinates kind, double bo
 
     D3M_TRY(d3m_tensor_fill(mesh, 0.0f));
     size_t global = d3m_round_up(np, LOCAL_SIZE), local = LOCAL_SIZE;
-    return d3m_launch("cic.cl", "cic_paint", NULL, 1, &global, &local, "titliffti", mesh, n,
-                      particles, (long long)np, lattice_n, (double)n / box, (double)mass,
+    return d3m_launch("cic.cl", "cic_paint", NULL, 1, &global, &local, "titlifffti", mesh, n,
+                      particles, (long long)np, lattice_n, (double)n / box, shift, (double)mass,
                       masses ? masses : particles, masses != NULL);
 }
 
 
 int d3m_pm_readout(const d3m_tensor *mesh, const d3m_tensor *particles, d3m_pm_coordinates kind,
                    double box, d3m_tensor *values)
+{
+    return d3m_pm_readout_shifted(mesh, particles, kind, box, 0.0, values);
+}
+
+
+int d3m_pm_readout_shifted(const d3m_tensor *mesh, const d3m_tensor *particles,
+                           d3m_pm_coordinates kind, double box, double shift, d3m_tensor *values)
 {
     int n, ncomp, lattice_n;
     size_t np;
@@ -105,8 +120,8 @@ int d3m_pm_readout(const d3m_tensor *mesh, const d3m_tensor *particles, d3m_pm_c
     }
 
     size_t global = d3m_round_up(np, LOCAL_SIZE), local = LOCAL_SIZE;
-    return d3m_launch("cic.cl", "cic_readout", NULL, 1, &global, &local, "ttiitlif", values,
-                      mesh, ncomp, n, particles, (long long)np, lattice_n, (double)n / box);
+    return d3m_launch("cic.cl", "cic_readout", NULL, 1, &global, &local, "ttiitliff", values,
+                      mesh, ncomp, n, particles, (long long)np, lattice_n, (double)n / box, shift);
 }
 
 

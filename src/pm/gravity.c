@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "pm/pm.h"
+#include "pm/pm_internal.h"
 #include "runtime/runtime.h"
 
 
@@ -48,6 +49,14 @@ int d3m_pm_acceleration_mesh(const d3m_tensor *density, double box, d3m_pm_gradi
 int d3m_pm_gravity(const d3m_tensor *particles, d3m_pm_coordinates kind, double box,
                    size_t mesh_n, d3m_pm_gradient gradient, d3m_tensor *acceleration)
 {
+    return d3m_pm_gravity_shifted(particles, kind, box, mesh_n, gradient, 0.0, acceleration);
+}
+
+
+int d3m_pm_gravity_shifted(const d3m_tensor *particles, d3m_pm_coordinates kind, double box,
+                           size_t mesh_n, d3m_pm_gradient gradient, double shift,
+                           d3m_tensor *acceleration)
+{
     if (mesh_n < 2 || mesh_n > 4096)
         return d3m_fail(D3M_ERR_ARG, "pm gravity: mesh_n = %zu is out of range; use 2 to 4096 "
                         "cells per side", mesh_n);
@@ -71,11 +80,12 @@ int d3m_pm_gravity(const d3m_tensor *particles, d3m_pm_coordinates kind, double 
     if (status == D3M_OK)
         status = d3m_tensor_new(4, accel_shape, &accel_mesh);
     if (status == D3M_OK)   /* mass n^3 / np makes the mean cell value 1 */
-        status = d3m_pm_paint(particles, kind, box, (float)(cells / (double)np), NULL, density);
+        status = d3m_pm_paint_shifted(particles, kind, box, shift, (float)(cells / (double)np),
+                                      NULL, density);
     if (status == D3M_OK)
         status = d3m_pm_acceleration_mesh(density, box, gradient, accel_mesh);
     if (status == D3M_OK)
-        status = d3m_pm_readout(accel_mesh, particles, kind, box, acceleration);
+        status = d3m_pm_readout_shifted(accel_mesh, particles, kind, box, shift, acceleration);
     d3m_tensor_free(density);
     d3m_tensor_free(accel_mesh);
     return status;
