@@ -336,10 +336,7 @@ int d3m_tensor_scale(d3m_tensor *out, const d3m_tensor *a, float alpha)
 int d3m_tensor_axpy(d3m_tensor *y, float alpha, const d3m_tensor *x)
 {
     D3M_TRY(d3m_check_same_numel(y, x, "axpy"));
-    /* tensor_axpy takes (y, alpha, x, n), an order launch_1d does not cover. */
-    size_t global = d3m_round_up(x->numel, LOCAL_SIZE), local = LOCAL_SIZE;
-    return d3m_launch("tensor.cl", "tensor_axpy", NULL, 1, &global, &local, "tftl", y,
-                      (double)alpha, x, (long long)x->numel);
+    return launch_1d("tensor_axpy", x->numel, "ttf", y, x, NULL, alpha);
 }
 
 
