@@ -302,6 +302,52 @@ static void test_argument_errors(void)
 }
 
 
+static int failing_growth(const void *context, double a, d3m_pm_growth *g)
+{
+    (void)context;
+    (void)g;
+    return d3m_fail(D3M_ERR_VALUE, "test background: no growth at a = %g", a);
+}
+
+
+/* Default options (NULL) run from a = 0.1 to exactly 1; a failing
+ * background and NaN input are reported. */
+static void test_defaults_and_failures(void)
+{
+    size_t shape[4] = {3, N, N, N};
+    const int axis1[3] = {0, 1, 0};
+    float *psi1 = malloc(3 * (size_t)N * N * N * sizeof *psi1);
+    double scale = pancake_field(axis1, 0.01, psi1);
+    d3m_tensor *psi = tensor_from(4, shape, psi1), *out = new_tensor(4, shape);
+    d3m_tensor *momentum = new_tensor(4, shape);
+
+    REQUIRE_OK(d3m_fastpm_run(&eds_background, psi, NULL, BOX, NULL, out, momentum));
+    float *got = tensor_to_host(out);
+    /* as the PM pancake test with the same options (measured 6e-4) */
+    double error = max_difference(got, psi1) / scale;
+    CHECK(error <= 1e-3, "default run: displacement differs from Zel'dovich by %.3g", error);
+
+    d3m_pm_background broken = {1.0, failing_growth, NULL};
+    int status = d3m_fastpm_run(&broken, psi, NULL, BOX, NULL, out, NULL);
+    CHECK(status == D3M_ERR_VALUE, "a failing background gave status %d", status);
+    CHECK(strstr(d3m_last_error(), "test background") != NULL, "message: %s", d3m_last_error());
+
+    psi1[12345] = NAN;
+    REQUIRE_OK(d3m_tensor_write(psi, psi1));
+    setenv("D3M_CHECK_FINITE", "1", 1);
+    status = d3m_fastpm_run(&eds_background, psi, NULL, BOX, NULL, out, NULL);
+    unsetenv("D3M_CHECK_FINITE");
+    CHECK(status == D3M_ERR_VALUE, "NaN input with D3M_CHECK_FINITE gave status %d", status);
+    CHECK(strstr(d3m_last_error(), "NaN") != NULL, "message: %s", d3m_last_error());
+
+    free(psi1);
+    free(got);
+    d3m_tensor_free(psi);
+    d3m_tensor_free(out);
+    d3m_tensor_free(momentum);
+}
+
+
 int main(void)
 {
     REQUIRE_OK(d3m_use_device(NULL));
@@ -310,6 +356,7 @@ int main(void)
     test_pancake_pm_force();
     test_random_run();
     test_argument_errors();
+    test_defaults_and_failures();
     if (failures == 0)
         printf("test_pm_fastpm: all checks passed\n");
     return failures == 0 ? 0 : 1;

@@ -233,8 +233,9 @@ int d3m_fastpm_run(const d3m_pm_background *background, const d3m_tensor *psi1,
     const double *steps = options->steps;
     int count = options->nsteps_a;
     if (steps == NULL) {
-        for (int i = 0; i < DEFAULT_STEPS; i++)
+        for (int i = 0; i < DEFAULT_STEPS - 1; i++)
             default_steps[i] = 0.1 + 0.9 * i / (DEFAULT_STEPS - 1);
+        default_steps[DEFAULT_STEPS - 1] = 1.0;   /* exactly, not a rounded sum */
         steps = default_steps;
         count = DEFAULT_STEPS;
     }
