@@ -335,7 +335,9 @@ static int l_fastpm(lua_State *L)
     double box = check_box(L, -1);
     size_t n = delta_k->shape[0];
 
-    static double steps[MAX_STEPS];
+    /* On the stack rather than static: a verbose function may start
+     * another run. */
+    double *steps = lua_newuserdatauv(L, MAX_STEPS * sizeof *steps, 0);
     int count = check_steps(L, opts, steps);
     lua_Integer boost = d3m_lua_opt_integer_field(L, opts, "boost", 2);
     if (boost < 1 || boost > 16)
