@@ -121,6 +121,7 @@ static int check_tensor_list(lua_State *L, int idx, const char *what, d3m_tensor
  * (channels) as torch.cat(dim=1). */
 static int l_concat(lua_State *L)
 {
+    lua_settop(L, 2);   /* the scratch list goes above the optional output */
     d3m_tensor **inputs = lua_newuserdatauv(L, MAX_LIST * sizeof *inputs, 0);
     int count = check_tensor_list(L, 1, "concat", inputs);
     const d3m_tensor *first = inputs[0];
@@ -142,6 +143,7 @@ static int l_concat(lua_State *L)
  * tensors to fill, or a list of channel counts for new tensors. */
 static int l_split(lua_State *L)
 {
+    lua_settop(L, 2);
     d3m_tensor *input = d3m_lua_check_tensor(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     if (input->ndim < 2)
@@ -266,6 +268,7 @@ static int l_pointwise_backward_weight(lua_State *L)
  * defaults 1e-3, 0.9, 0.999, 1e-8, 0, false. */
 static int l_adam_step(lua_State *L)
 {
+    lua_settop(L, 6);   /* the scratch lists go above the options */
     d3m_tensor **lists = lua_newuserdatauv(L, 4 * MAX_LIST * sizeof *lists, 0);
     int count = check_tensor_list(L, 1, "adam_step params", lists);
     const char *names[3] = {"adam_step grads", "adam_step exp_avg", "adam_step exp_avg_sq"};
