@@ -173,15 +173,18 @@ function Module:state_dict()
   return state
 end
 
---- Returns the state_dict names in order: parameters, then buffers.
+--- Returns the state_dict names in PyTorch's order: each module's
+-- parameters, then its buffers, then its children, depth first.
 function Module:state_dict_keys()
   local keys = {}
-  for _, p in ipairs(self:named_parameters()) do
-    keys[#keys + 1] = p.name
-  end
-  for _, b in ipairs(self:named_buffers()) do
-    keys[#keys + 1] = b.name
-  end
+  visit(self, "", function(module, prefix)
+    for _, p in ipairs(module._parameters) do
+      keys[#keys + 1] = prefix .. p.name
+    end
+    for _, b in ipairs(module._buffers) do
+      keys[#keys + 1] = prefix .. b.name
+    end
+  end)
   return keys
 end
 
