@@ -4,6 +4,7 @@
 local d3m = require "d3m"
 local random = require "d3m.random"
 local gradcheck = require "support.gradcheck"
+local reference = require "support.reference_d3m"
 local models = d3m.models
 
 -- The convolution kernels come from d3m.ops; without them the tests that
@@ -50,6 +51,31 @@ local function ml_recon_keys()
     end
   end
   return keys
+end
+
+-- name -> flat table of numbers for the reference forward.
+local function state_tables(model)
+  local state = {}
+  for name, t in pairs(model:state_dict()) do
+    state[name] = t:to_table()
+  end
+  return state
+end
+
+local function dot(a, b)
+  local sum = 0
+  for i = 1, #a do
+    sum = sum + a[i] * b[i]
+  end
+  return sum
+end
+
+local function max_abs_diff(a, b)
+  local worst = 0
+  for i = 1, #a do
+    worst = math.max(worst, math.abs(a[i] - b[i]))
+  end
+  return worst
 end
 
 local function shape_of(list, name)
@@ -139,35 +165,112 @@ describe("d3m.models.d3m", function()
     assert.are.same(a:forward(x):to_table(), b:forward(x):to_table())
   end)
 
-  it_with_conv("passes a whole-model gradient check", function()
-    -- Batch 2 at n = 8 with 4 channels in training mode. h = 3e-3 keeps
-    -- most steps off ReLU kinks; float32 rounding of L over 3072 outputs
-    -- is about 1e-6 |L| / h. 2% relative catches a wrong or missing path
-    -- (a dropped skip gradient changes the input derivative by O(1)).
+  it_with_conv("matches the double-precision host forward", function()
     local model = models.d3m({channels = 4, seed = 5})
-    local x = gradcheck.random_tensor(random.new(6), {2, 3, 8, 8, 8})
-    local results = gradcheck.directional(model, x, {h = 3e-3, seed = 7})
-    assert.are.equal(1 + #model:named_parameters(), #results)
-    gradcheck.assert_close(results, 2e-2, 1e-3)
+    local shape = {2, 3, 8, 8, 4}
+    local x = gradcheck.random_tensor(random.new(6), shape)
+    for _, training in ipairs({true, false}) do
+      model:train(training)
+      local y = model:forward(x):to_table()
+      local state = state_tables(model)
+      local expected = reference.d3m(state, x:to_table(), shape, training)
+      -- float32 through 17 layers of O(1) activations: 1e-4 absolute (the
+      -- largest difference seen is 6e-6 on outputs of size 2).
+      assert.is_true(max_abs_diff(y, expected) < 1e-4, "training " .. tostring(training))
+    end
+  end)
+
+  it_with_conv("passes a whole-model gradient check", function()
+    -- Batch 2 at n = 8 with 4 channels in training mode. The device's
+    -- gradients are compared with central differences (h = 1e-7) of the
+    -- double-precision host forward, along one random direction for the
+    -- input and for every parameter tensor. At that h no ReLU kink is
+    -- crossed and the difference quotient is exact to ~1e-6. The float32
+    -- backward sets the tolerance to 1e-3 relative. The 1e-3 absolute term
+    -- is for the conv biases: batch norm removes a per-channel offset, so
+    -- their exact gradient is 0 and the device returns float noise.
+    local g = random.new(6)
+    local shape = {2, 3, 8, 8, 8}
+    local model = models.d3m({channels = 4, seed = 5})
+    local x = gradcheck.random_tensor(g, shape)
+    local r = gradcheck.random_tensor(g, shape)
+    model:zero_grad()
+    model:forward(x)
+    local grad_input = model:backward(x, r):to_table()
+
+    local state, xs, rs = state_tables(model), x:to_table(), r:to_table()
+    local function loss(input)
+      return dot(rs, reference.d3m(state, input, shape, true))
+    end
+    local h = 1e-7
+    local function check(name, analytic_grad, values, set)
+      local direction = g:uniform_table(#values, -1, 1)
+      local plus, minus = {}, {}
+      for i = 1, #values do
+        plus[i] = values[i] + h * direction[i]
+        minus[i] = values[i] - h * direction[i]
+      end
+      local numeric = (set(plus) - set(minus)) / (2 * h)
+      set(values)
+      local analytic = dot(analytic_grad, direction)
+      local scale = math.max(math.abs(analytic), math.abs(numeric))
+      assert.is_true(math.abs(analytic - numeric) <= 1e-3 * scale + 1e-3,
+                     string.format("%s: analytic %.7g, central difference %.7g", name, analytic,
+                                   numeric))
+    end
+
+    check("input", grad_input, xs, function(values) return loss(values) end)
+    for _, p in ipairs(model:named_parameters()) do
+      local original = state[p.name]
+      check(p.name, p.grad:to_table(), original, function(values)
+        state[p.name] = values
+        return loss(xs)
+      end)
+    end
   end)
 
   it_with_conv("overfits one sample", function()
-    -- One sample at n = 8 and 4 channels, Adam with lr 3e-3: the loss must
-    -- fall by a factor of 100 within 400 steps.
+    -- A smooth periodic input (four Fourier modes per component) and a
+    -- quadratic function of it as the target, n = 8, 4 channels. Adam's lr
+    -- is 2e-2, far above the 1e-4 of He et al. 2019, so that the loss falls
+    -- by 100x within 400 steps. Seeds 1 to 6 needed 115 to 170 steps (PoCL
+    -- on 2 CPU cores; the count does not depend on the device beyond
+    -- rounding).
     local g = random.new(12)
-    local model = models.d3m({channels = 4, seed = 3})
-    local x = gradcheck.random_tensor(g, {1, 3, 8, 8, 8})
-    local target = gradcheck.random_tensor(g, {1, 3, 8, 8, 8})
-    local criterion = d3m.nn.MSELoss()
-    local optimizer = d3m.optim.adam(model, {lr = 3e-3, weight_decay = 0})
+    local n = 8
+    local input, target = {}, {}
+    for component = 1, 3 do
+      local modes = {}
+      for m = 1, 4 do
+        modes[m] = {g:integer(3) - 2, g:integer(3) - 2, g:integer(3) - 2, g:uniform(0, 2 * math.pi),
+                    g:uniform(0.3, 1)}
+      end
+      for z = 0, n - 1 do
+        for y = 0, n - 1 do
+          for x = 0, n - 1 do
+            local v = 0
+            for _, m in ipairs(modes) do
+              v = v + m[5] * math.cos(2 * math.pi * (m[1] * z + m[2] * y + m[3] * x) / n + m[4])
+            end
+            input[#input + 1] = v
+            target[#target + 1] = 1.2 * v + 0.3 * v * v - 0.2
+          end
+        end
+      end
+    end
+    local x = d3m.from_table(input, {1, 3, n, n, n})
+    local y_true = d3m.from_table(target, {1, 3, n, n, n})
 
+    local model = models.d3m({channels = 4, seed = 3})
+    local criterion = d3m.nn.MSELoss()
+    local optimizer = d3m.optim.adam(model, {lr = 2e-2, weight_decay = 0})
     local first, loss
-    for step = 1, 400 do
+    for _ = 1, 400 do
       optimizer:zero_grad()
       local y = model:forward(x)
-      loss = criterion:forward(y, target)
+      loss = criterion:forward(y, y_true)
       first = first or loss
-      model:backward(x, criterion:backward(y, target))
+      model:backward(x, criterion:backward(y, y_true))
       optimizer:step()
       if loss < first / 100 then
         break

@@ -1,8 +1,8 @@
 -- d3m.nn.BatchNorm3d(c [, options]): batch normalisation of [N, c, D, H, W]
 -- activations as torch.nn.BatchNorm3d (affine, with running statistics).
 -- Training mode normalises with the batch mean and biased variance over
--- N, D, H, W and updates running_mean and running_var (unbiased) with
--- options.momentum (0.1); evaluation mode uses the running statistics.
+-- N, D, H, W. It also updates running_mean and running_var (unbiased) with
+-- options.momentum (0.1). Evaluation mode uses the running statistics.
 -- options.eps (1e-5) is added to the variance. Weight starts at 1, bias at
 -- 0, running_mean at 0 and running_var at 1.
 local d3m = require "d3m"

@@ -1,8 +1,8 @@
--- d3m.nn: Torch7-style modules on d3m tensors. Every module has
--- forward(input), backward(input, grad_output) (returns the input gradient
--- and accumulates parameter gradients), parameters(), gradients(),
--- named_parameters(), zero_grad(), train() / evaluate(), state_dict() and
--- load_state_dict(); see module.lua. Activations are [N, C, D, H, W].
+-- d3m.nn: Torch7-style modules on d3m tensors, activations [N, C, D, H, W].
+-- Every module has forward(input) and backward(input, grad_output), which
+-- returns the input gradient and accumulates parameter gradients. The rest
+-- of the protocol (parameters, gradients, modes, state_dict) is in
+-- module.lua.
 local init = require "d3m.nn.init_weights"
 
 local nn = {

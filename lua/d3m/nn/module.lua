@@ -4,8 +4,8 @@
 -- A module owns its parameters (each with a gradient tensor of the same
 -- shape), its buffers (state that is saved but not trained, such as batch
 -- norm's running statistics) and named children. forward(input) returns the
--- output; backward(input, grad_output) returns the gradient with respect to
--- the input and ADDS the parameter gradients into the gradient tensors, so
+-- output. backward(input, grad_output) returns the gradient with respect to
+-- the input and adds the parameter gradients to the gradient tensors, so
 -- call zero_grad() once per optimiser step. Output tensors are reused from
 -- call to call while the shapes stay the same.
 local d3m = require "d3m"
