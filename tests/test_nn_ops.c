@@ -289,6 +289,89 @@ static void test_batchnorm_large_batch(void)
 }
 
 
+/* Backward sums over 4 x 32^3 voxels per channel, which the device splits
+ * into several work-groups per channel, against double host sums. */
+static void test_batchnorm_backward_large(void)
+{
+    size_t shape[5] = {4, 2, 32, 32, 32}, vec[1] = {2};
+    size_t total = product(5, shape), per = 32 * 32 * 32;
+    bn_case k = {4, 2, per, random_array(total, -1, 3), NULL, NULL, NULL, NULL, 1};
+    double w[2] = {1.5, -0.5}, b[2] = {0.1, 0.2}, zero[2] = {0, 0}, one[2] = {1, 1};
+    double *r = random_array(total, -1, 1);
+    d3m_tensor *x = upload(5, shape, k.x), *wt = upload(1, vec, w), *bt = upload(1, vec, b);
+    d3m_tensor *rm = upload(1, vec, zero), *rv = upload(1, vec, one), *rt = upload(5, shape, r);
+    d3m_tensor *y = zeros(5, shape), *dx = zeros(5, shape), *mean = zeros(1, vec);
+    d3m_tensor *invstd = zeros(1, vec), *dw = zeros(1, vec), *db = zeros(1, vec);
+    OK(d3m_batchnorm_forward(x, wt, bt, rm, rv, 1, 0.1, 1e-5, y, mean, invstd));
+    OK(d3m_batchnorm_backward(rt, x, wt, mean, invstd, 1, dx, dw, db));
+
+    double *got_dw = download(dw), *got_db = download(db), *got_dx = download(dx);
+    double worst_dx = 0.0;
+    for (size_t c = 0; c < 2; c++) {
+        double m, v, sum_dy = 0.0, sum_dy_xhat = 0.0, count = 4.0 * (double)per;
+        bn_host_stats(&k, c, &m, &v);
+        double is = 1.0 / sqrt(v + 1e-5);
+        for (size_t n = 0; n < 4; n++)
+            for (size_t s = 0; s < per; s++) {
+                size_t i = (n * 2 + c) * per + s;
+                sum_dy += r[i];
+                sum_dy_xhat += r[i] * (k.x[i] - m) * is;
+            }
+        for (size_t n = 0; n < 4; n++)
+            for (size_t s = 0; s < per; s++) {
+                size_t i = (n * 2 + c) * per + s;
+                double xhat = (k.x[i] - m) * is;
+                double expected = w[c] * is * (r[i] - sum_dy / count - xhat * sum_dy_xhat / count);
+                worst_dx = fmax(worst_dx, fabs(got_dx[i] - expected));
+            }
+        /* Sums of 1.3e5 terms of O(1) with random signs are O(400); Kahan
+         * partials keep the error near float resolution, 1e-3 absolute. */
+        CHECK(fabs(got_db[c] - sum_dy) <= 1e-3, "large-batch grad_bias of channel %zu: got %.8g, "
+              "expected %.8g", c, got_db[c], sum_dy);
+        CHECK(fabs(got_dw[c] - sum_dy_xhat) <= 1e-3, "large-batch grad_weight of channel %zu: got "
+              "%.8g, expected %.8g", c, got_dw[c], sum_dy_xhat);
+    }
+    /* grad_input of O(1): a few float ulp. */
+    CHECK(worst_dx <= 1e-5, "large-batch grad_input differs by %g", worst_dx);
+    printf("batchnorm backward over 4 x 32^3 voxels: checked\n");
+    free(k.x); free(r); free(got_dw); free(got_db); free(got_dx);
+    d3m_tensor *all[] = {x, wt, bt, rm, rv, rt, y, dx, mean, invstd, dw, db};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        d3m_tensor_free(all[i]);
+}
+
+/* Weight and bias gradients of the pointwise layer over 2 x 32^3 voxels
+ * (several work-groups per sum) against double host sums. */
+static void test_pointwise_large(void)
+{
+    size_t xs[5] = {2, 3, 32, 32, 32}, ys[5] = {2, 2, 32, 32, 32}, ws[5] = {3, 2, 1, 1, 1};
+    size_t bs[1] = {2}, per = 32 * 32 * 32;
+    double *x = random_array(product(5, xs), -1, 1), *r = random_array(product(5, ys), -1, 1);
+    d3m_tensor *xt = upload(5, xs, x), *rt = upload(5, ys, r), *dw = zeros(5, ws);
+    d3m_tensor *db = zeros(1, bs);
+    OK(d3m_pointwise_backward_weight(rt, xt, dw, db));
+    double *got_dw = download(dw), *got_db = download(db);
+    for (size_t i = 0; i < 3; i++)
+        for (size_t o = 0; o < 2; o++) {
+            double sum = 0.0, bias_sum = 0.0;
+            for (size_t n = 0; n < 2; n++)
+                for (size_t s = 0; s < per; s++) {
+                    sum += x[(n * 3 + i) * per + s] * r[(n * 2 + o) * per + s];
+                    bias_sum += r[(n * 2 + o) * per + s];
+                }
+            /* Sums of 6.6e4 random-sign terms: 1e-3 absolute. */
+            CHECK(fabs(got_dw[i * 2 + o] - sum) <= 1e-3, "large pointwise grad_weight[%zu, %zu]: "
+                  "got %.8g, expected %.8g", i, o, got_dw[i * 2 + o], sum);
+            if (i == 0)
+                CHECK(fabs(got_db[o] - bias_sum) <= 1e-3, "large pointwise grad_bias[%zu]: got "
+                      "%.8g, expected %.8g", o, got_db[o], bias_sum);
+        }
+    printf("pointwise gradients over 2 x 32^3 voxels: checked\n");
+    free(x); free(r); free(got_dw); free(got_db);
+    d3m_tensor_free(xt); d3m_tensor_free(rt); d3m_tensor_free(dw); d3m_tensor_free(db);
+}
+
+
 /* ---- ReLU -------------------------------------------------------------------- */
 
 typedef struct vector_case {
@@ -530,10 +613,12 @@ int main(void)
     test_batchnorm(5, cubic, 0);
     test_batchnorm(2, flat, 1);
     test_batchnorm_large_batch();
+    test_batchnorm_backward_large();
     test_relu();
     test_concat_split();
     test_mse();
     test_pointwise();
+    test_pointwise_large();
     test_adam(0);
     test_adam(1);
     printf("%d failure(s); %ld tensors still alive\n", failures, d3m_live_tensors());
