@@ -107,7 +107,9 @@ function BasicBlock:__init(cin, cout, stride, init_options)
   Module.__init(self)
   self:add_module("conv1", nn.Conv3d(cin, cout, 3, stride, init_options))
   self:add_module("bn1", nn.BatchNorm3d(cout))
-  self:add_module("relu", nn.ReLU())
+  -- In place, as in ML-Recon: batch norm's backward needs its input, not
+  -- its output, so the output can hold the activation.
+  self:add_module("relu", nn.ReLU({inplace = true}))
 end
 
 function BasicBlock:forward(input)
@@ -149,7 +151,7 @@ function D3M:__init(options)
     end
   end
   -- Stateless pieces of the up path; not children, so they add no names.
-  self.up_relu1, self.up_relu2 = nn.ReLU(), nn.ReLU()
+  self.up_relu1, self.up_relu2 = nn.ReLU({inplace = true}), nn.ReLU({inplace = true})
   self.concat1, self.concat2 = nn.ChannelConcat(), nn.ChannelConcat()
 end
 

@@ -142,6 +142,18 @@ function Module:zero_grad()
   return self
 end
 
+--- Drops the references to cached outputs and gradient buffers of this
+-- module and its descendants (as Torch7's clearState), so the GC can free
+-- their device memory once no caller holds them either. The next forward
+-- allocates them again.
+function Module:clear_state()
+  visit(self, "", function(module)
+    module.output = nil
+    module.grad_input = nil
+  end)
+  return self
+end
+
 --- Switches this module and its descendants to training mode (mode true,
 -- the default) or evaluation mode (mode false).
 function Module:train(mode)
