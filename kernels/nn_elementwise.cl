@@ -22,20 +22,17 @@ __kernel void relu_backward(__global const float *dy, __global const float *x,
 }
 
 /* Copy `block` channels of [N, src_channels, S] starting at src_first into
- * [N, dst_channels, S] starting at dst_first. Global size covers
- * N * block * S elements. */
+ * [N, dst_channels, S] starting at dst_first. Global size {S rounded up,
+ * block, N}. */
 __kernel void channel_copy(__global const float *src, const int src_channels,
                            const int src_first, __global float *dst, const int dst_channels,
-                           const int dst_first, const int block, const long spatial,
-                           const long total)
+                           const int dst_first, const int block, const long spatial)
 {
-    long i = get_global_id(0);
-    if (i >= total)
+    long s = get_global_id(0);
+    long c = get_global_id(1);
+    long n = get_global_id(2);
+    if (s >= spatial)
         return;
-    long per_sample = (long)block * spatial;
-    long n = i / per_sample;
-    long rest = i - n * per_sample;
-    long c = rest / spatial, s = rest - c * spatial;
     dst[(n * dst_channels + dst_first + c) * spatial + s] =
         src[(n * src_channels + src_first + c) * spatial + s];
 }

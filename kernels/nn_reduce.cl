@@ -2,9 +2,11 @@
  * per channel), shared by batch normalisation and the parameter gradients.
  *
  * A reduction over the M = N S values of a channel is split into `groups`
- * work-groups of LOCAL_SIZE items. Each item sums its strided share with
- * Kahan compensation, the group combines its items by a pairwise tree, and
- * one partial per (channel, group) is written. The host or a finishing
+ * work-groups of LOCAL_SIZE items. Within every sample, item k of group g
+ * takes the voxels s = g LOCAL_SIZE + k + j groups LOCAL_SIZE (contiguous
+ * across the items, and no division per element). Each item sums its share
+ * with Kahan compensation, the group combines its items by a pairwise tree,
+ * and one partial per (channel, group) is written. The host or a finishing
  * kernel adds the partials. With M = 50 * 32^3 and 64 groups each item sums
  * about 400 values, so the float error stays near a few ulp of the sum. */
 
@@ -38,12 +40,13 @@ inline void tree_sum(__local float *scratch, int lid)
     }
 }
 
-/* Global size {groups * LOCAL_SIZE, channels}, local {LOCAL_SIZE, 1}.
+/* Global size {groups * LOCAL_SIZE, channels}, local {LOCAL_SIZE, 1}; batch
+ * is N.
  * partial_a and partial_b are [channels, groups]. m may be any buffer in
  * MODE_SUM (it is not read). */
 __kernel void channel_partials(__global const float *x, __global const float *y,
                                __global const float *m, const int channels, const long spatial,
-                               const long count, const int groups, const int mode,
+                               const long batch, const int groups, const int mode,
                                __global float *partial_a, __global float *partial_b)
 {
     __local float scratch_a[LOCAL_SIZE];
@@ -52,21 +55,24 @@ __kernel void channel_partials(__global const float *x, __global const float *y,
     int group = get_group_id(0);
     int c = get_global_id(1);
     float center = mode == MODE_SUM ? 0.0f : m[c];
+    long first = (long)group * LOCAL_SIZE + lid, stride = (long)groups * LOCAL_SIZE;
     kahan a = {0.0f, 0.0f}, b = {0.0f, 0.0f};
 
-    for (long j = (long)group * LOCAL_SIZE + lid; j < count; j += (long)groups * LOCAL_SIZE) {
-        long n = j / spatial;
-        long index = (n * channels + c) * spatial + (j - n * spatial);
-        if (mode == MODE_SUM) {
-            kahan_add(&a, x[index]);
-        } else if (mode == MODE_CENTERED) {
-            float d = x[index] - center;
-            kahan_add(&a, d);
-            kahan_add(&b, d * d);
-        } else {
-            float g = y[index];
-            kahan_add(&a, g);
-            kahan_add(&b, g * (x[index] - center));
+    for (long n = 0; n < batch; n++) {
+        long base = (n * channels + c) * spatial;
+        for (long s = first; s < spatial; s += stride) {
+            long index = base + s;
+            if (mode == MODE_SUM) {
+                kahan_add(&a, x[index]);
+            } else if (mode == MODE_CENTERED) {
+                float d = x[index] - center;
+                kahan_add(&a, d);
+                kahan_add(&b, d * d);
+            } else {
+                float g = y[index];
+                kahan_add(&a, g);
+                kahan_add(&b, g * (x[index] - center));
+            }
         }
     }
 
@@ -84,7 +90,7 @@ __kernel void channel_partials(__global const float *x, __global const float *y,
  * partial[(i * cy + o) * groups + group] = part of sum_{n,s} x[n,i,s] y[n,o,s]
  * for x [N, cx, S] and y [N, cy, S]. Global {groups * LOCAL_SIZE, cx * cy}. */
 __kernel void pair_partials(__global const float *x, __global const float *y, const int cx,
-                            const int cy, const long spatial, const long count, const int groups,
+                            const int cy, const long spatial, const long batch, const int groups,
                             __global float *partial)
 {
     __local float scratch[LOCAL_SIZE];
@@ -92,11 +98,14 @@ __kernel void pair_partials(__global const float *x, __global const float *y, co
     int group = get_group_id(0);
     int pair = get_global_id(1);
     int i = pair / cy, o = pair - i * cy;
+    long first = (long)group * LOCAL_SIZE + lid, stride = (long)groups * LOCAL_SIZE;
     kahan a = {0.0f, 0.0f};
 
-    for (long j = (long)group * LOCAL_SIZE + lid; j < count; j += (long)groups * LOCAL_SIZE) {
-        long n = j / spatial, s = j - n * spatial;
-        kahan_add(&a, x[(n * cx + i) * spatial + s] * y[(n * cy + o) * spatial + s]);
+    for (long n = 0; n < batch; n++) {
+        __global const float *xs = x + (n * cx + i) * spatial;
+        __global const float *ys = y + (n * cy + o) * spatial;
+        for (long s = first; s < spatial; s += stride)
+            kahan_add(&a, xs[s] * ys[s]);
     }
 
     scratch[lid] = a.sum;

@@ -87,10 +87,11 @@ int d3m_batchnorm_forward(const d3m_tensor *input, const d3m_tensor *weight,
                            running_mean, running_var, (int)layout.c, eps, save_mean, save_invstd));
     }
 
-    size_t global = d3m_round_up(input->numel, local);
-    return d3m_launch("nn_batchnorm.cl", "bn_normalize", NULL, 1, &global, &local, "ttttttill",
-                      input, output, save_mean, save_invstd, weight, bias, (int)layout.c,
-                      (long long)layout.s, (long long)input->numel);
+    size_t rows_local[3] = {NN_LOCAL_SIZE, 1, 1};
+    size_t rows_global[3] = {d3m_round_up(layout.s, NN_LOCAL_SIZE), layout.c, layout.n};
+    return d3m_launch("nn_batchnorm.cl", "bn_normalize", NULL, 3, rows_global, rows_local,
+                      "ttttttil", input, output, save_mean, save_invstd, weight, bias,
+                      (int)layout.c, (long long)layout.s);
 }
 
 
@@ -126,11 +127,12 @@ int d3m_batchnorm_backward(const d3m_tensor *grad_output, const d3m_tensor *inpu
                             "ttiitttt", partial_a, partial_b, groups, (int)layout.c, save_invstd,
                             sums, grad_weight, grad_bias);
     if (status == D3M_OK && grad_input != NULL) {
-        size_t global_all = d3m_round_up(input->numel, local);
-        status = d3m_launch("nn_batchnorm.cl", "bn_backward_input", NULL, 1, &global_all, &local,
-                            "ttttttilllit", grad_output, input, save_mean, save_invstd, weight,
-                            sums, (int)layout.c, (long long)layout.s, (long long)count,
-                            (long long)input->numel, training != 0, grad_input);
+        size_t rows_local[3] = {NN_LOCAL_SIZE, 1, 1};
+        size_t rows_global[3] = {d3m_round_up(layout.s, NN_LOCAL_SIZE), layout.c, layout.n};
+        status = d3m_launch("nn_batchnorm.cl", "bn_backward_input", NULL, 3, rows_global,
+                            rows_local, "ttttttillit", grad_output, input, save_mean, save_invstd,
+                            weight, sums, (int)layout.c, (long long)layout.s, (long long)count,
+                            training != 0, grad_input);
     }
     d3m_tensor_free(partial_a);
     d3m_tensor_free(partial_b);

@@ -42,11 +42,11 @@ static int copy_channels(const d3m_tensor *src, const nn_layout *src_layout, siz
                          d3m_tensor *dst, const nn_layout *dst_layout, size_t dst_first,
                          size_t block)
 {
-    size_t total = src_layout->n * block * src_layout->s;
-    size_t local = NN_LOCAL_SIZE, global = d3m_round_up(total, local);
-    return d3m_launch("nn_elementwise.cl", "channel_copy", NULL, 1, &global, &local, "tiitiiill",
+    size_t local[3] = {NN_LOCAL_SIZE, 1, 1};
+    size_t global[3] = {d3m_round_up(src_layout->s, NN_LOCAL_SIZE), block, src_layout->n};
+    return d3m_launch("nn_elementwise.cl", "channel_copy", NULL, 3, global, local, "tiitiiil",
                       src, (int)src_layout->c, (int)src_first, dst, (int)dst_layout->c,
-                      (int)dst_first, (int)block, (long long)src_layout->s, (long long)total);
+                      (int)dst_first, (int)block, (long long)src_layout->s);
 }
 
 

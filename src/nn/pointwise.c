@@ -82,7 +82,7 @@ int d3m_pointwise_backward_weight(const d3m_tensor *grad_output, const d3m_tenso
     if (status == D3M_OK)
         status = d3m_launch("nn_reduce.cl", "pair_partials", NULL, 2, global, local, "ttiillit",
                             input, grad_output, (int)layout.c, (int)cout, (long long)layout.s,
-                            (long long)count, groups, partial);
+                            (long long)layout.n, groups, partial);
     if (status == D3M_OK)
         status = nn_partials_accumulate(partial, groups, pairs, grad_weight);
     if (status == D3M_OK && grad_bias != NULL) {

@@ -64,7 +64,7 @@ int nn_channel_partials(const d3m_tensor *x, const d3m_tensor *y, const d3m_tens
     size_t local[2] = {NN_LOCAL_SIZE, 1};
     return d3m_launch("nn_reduce.cl", "channel_partials", NULL, 2, global, local, "tttilliitt", x,
                       y ? y : x, m ? m : x, (int)layout->c, (long long)layout->s,
-                      (long long)(layout->n * layout->s), groups, mode, partial_a, partial_b);
+                      (long long)layout->n, groups, mode, partial_a, partial_b);
 }
 
 
