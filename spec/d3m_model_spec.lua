@@ -131,6 +131,17 @@ describe("d3m.models.d3m", function()
     end
   end)
 
+  it("copies every tensor in a state_dict round trip", function()
+    local a = models.d3m({channels = 2, seed = 1})
+    a.layer3["1"].bn1.running_var:fill(2.5)
+    local b = models.d3m({channels = 2, seed = 2}):load_state_dict(a:state_dict())
+    local state_b = b:state_dict()
+    for name, t in pairs(a:state_dict()) do
+      assert.are.same(t:to_table(), state_b[name]:to_table(), name)
+    end
+    assert.are.same({2.5, 2.5, 2.5, 2.5}, b.layer3["1"].bn1.running_var:to_table())
+  end)
+
   it("rejects invalid options and inputs", function()
     assert.has_error(function() models.d3m({channels = 0}) end,
                      "d3m.models.d3m: channels must be a positive integer, got 0")

@@ -113,6 +113,11 @@ describe("d3m.nn.ReLU", function()
     local grad = relu:backward(x, d3m.from_table({10, 20, 30, 40}, {1, 1, 4}))
     assert.are.same({0, 20, 0, 40}, grad:to_table())
   end)
+
+  it("runs forward when called", function()
+    local x = d3m.from_table({-1, 2}, {1, 1, 2})
+    assert.are.same({0, 2}, nn.ReLU()(x):to_table())
+  end)
 end)
 
 describe("d3m.nn.ConvTranspose3d with k = 1", function()
