@@ -14,9 +14,7 @@
  * next row or in slack the host allocates after the buffer; they only feed
  * accumulators that are never stored. */
 
-#ifndef X_BLOCK
-#define X_BLOCK 4
-#endif
+#define X_BLOCK 4   /* voxels per work-item along x; the kernels name 4 accumulators */
 
 #define TAPS 27
 #define LANES 16
@@ -28,18 +26,24 @@ inline int wrap(int i, int n)
 }
 
 /* padded[p][z][y][x] = input[p][z - 1][y - 1][x - 1] (mod the extents) for
- * every plane p = n * C + c. Global size: ((w + 2) * (h + 2), d + 2, planes). */
+ * every plane p = n * C + c. A work-item copies one padded row: PoCL
+ * spends about a microsecond per work-group, too much for one float each.
+ * Global size: ((h + 2) * (d + 2), planes). */
 __kernel void conv3d_pad(__global const float *input, __global float *padded, const int planes,
                          const int depth, const int height, const int width)
 {
     const int pd = depth + 2, ph = height + 2, pw = width + 2;
-    const int xy = get_global_id(0), z = get_global_id(1), p = get_global_id(2);
-    if (xy >= pw * ph || z >= pd || p >= planes)
+    const int yz = get_global_id(0), p = get_global_id(1);
+    if (yz >= ph * pd || p >= planes)
         return;
-    const int x = xy % pw, y = xy / pw;
-    const int source = ((p * depth + wrap(z - 1, depth)) * height + wrap(y - 1, height)) * width +
-                       wrap(x - 1, width);
-    padded[((p * pd + z) * ph + y) * pw + x] = input[source];
+    const int y = yz % ph, z = yz / ph;
+    __global const float *src = input + ((p * depth + wrap(z - 1, depth)) * height +
+                                         wrap(y - 1, height)) * width;
+    __global float *dst = padded + ((p * pd + z) * ph + y) * pw;
+    dst[0] = src[width - 1];
+    for (int x = 0; x < width; x++)
+        dst[x + 1] = src[x];
+    dst[width + 1] = src[0];
 }
 
 /* packed[ob][i][t][c] = weight of output channel o = 16 ob + c, input
@@ -64,82 +68,94 @@ __kernel void conv3d_pack_weight(__global const float *weight, __global float *p
 }
 
 /* grad_last[n][v][c] = grad[n][c][v] for c < channels, 0 up to 16 blocks.
- * Global size: (16 * ceil(channels / 16), volume, batch). */
+ * A work-item moves one voxel's channels. Global size: (volume, batch). */
 __kernel void conv3d_to_channel_last(__global const float *grad, __global float *grad_last,
                                      const int batch, const int channels, const int volume)
 {
-    const int c = get_global_id(0), v = get_global_id(1), n = get_global_id(2);
-    const int padded_channels = (channels + LANES - 1) / LANES * LANES;
-    if (c >= padded_channels || v >= volume || n >= batch)
+    const int v = get_global_id(0), n = get_global_id(1);
+    if (v >= volume || n >= batch)
         return;
-    grad_last[(n * volume + v) * padded_channels + c] =
-        c < channels ? grad[(n * channels + c) * volume + v] : 0.0f;
+    const int padded_channels = (channels + LANES - 1) / LANES * LANES;
+    __global const float *src = grad + n * channels * volume + v;
+    __global float *dst = grad_last + (n * volume + v) * padded_channels;
+    for (int c = 0; c < channels; c++)
+        dst[c] = src[c * volume];
+    for (int c = channels; c < padded_channels; c++)
+        dst[c] = 0.0f;
 }
 
-/* Store 16 channels of X_BLOCK voxels (x0 + j, y, z) of sample n. */
-inline void store_block(__global float *output, const float16 *acc, __global const float *bias,
+/* Store 16 channels of one voxel (x, y, z) of sample n. */
+inline void store_voxel(__global float *output, const float16 acc, __global const float *bias,
                         const int has_bias, const int n, const int cb, const int channels_out,
                         const int out_d, const int out_h, const int out_w, const int z,
-                        const int y, const int x0, const int x_step)
+                        const int y, const int x)
 {
-    const int volume = out_d * out_h * out_w;
-    for (int j = 0; j < X_BLOCK; j++) {
-        const int x = x0 + j * x_step;
-        if (x >= out_w)
-            break;
-        float values[LANES];
-        vstore16(acc[j], 0, values);
-        __global float *dst = output + ((n * channels_out + cb * LANES) * out_d + z) * out_h * out_w +
-                              y * out_w + x;
-        for (int c = 0; c < LANES && cb * LANES + c < channels_out; c++)
-            dst[c * volume] = values[c] + (has_bias ? bias[cb * LANES + c] : 0.0f);
-    }
-}
-
-/* Periodic conv3d, k = 3, stride 1 or 2, on the padded input (extents
- * stride * out + 2). Work-item: 16 output channels (block cb) of X_BLOCK
- * consecutive voxels along x.
- * Global size: (ceil(out_w / X_BLOCK) * out_h, out_d, batch * ceil(Co / 16)). */
-__kernel void conv3d_fast_forward(__global const float *padded, __global const float *packed,
-                                  __global const float *bias, const int has_bias,
-                                  __global float *output, const int batch, const int channels_in,
-                                  const int channels_out, const int out_d, const int out_h,
-                                  const int out_w, const int stride)
-{
-    const int x_blocks = (out_w + X_BLOCK - 1) / X_BLOCK;
-    const int co_blocks = (channels_out + LANES - 1) / LANES;
-    const int gx = get_global_id(0), z = get_global_id(1), ncb = get_global_id(2);
-    if (gx >= x_blocks * out_h || z >= out_d || ncb >= batch * co_blocks)
+    if (x >= out_w)
         return;
-    const int x0 = (gx % x_blocks) * X_BLOCK, y = gx / x_blocks;
-    const int cb = ncb % co_blocks, n = ncb / co_blocks;
-    const int pw = stride * out_w + 2, ph = stride * out_h + 2, pd = stride * out_d + 2;
-    const int plane = ph * pw, volume = pd * plane;
-
-    float16 acc[X_BLOCK];
-    for (int j = 0; j < X_BLOCK; j++)
-        acc[j] = (float16)(0.0f);
-
-    __global const float *src = padded + n * channels_in * volume + stride * z * plane +
-                                stride * y * pw + stride * x0;
-    __global const float *w = packed + cb * channels_in * TAPS * LANES;
-    for (int ci = 0; ci < channels_in; ci++) {
-        for (int dz = 0; dz < 3; dz++) {
-            for (int dy = 0; dy < 3; dy++) {
-                __global const float *row = src + dz * plane + dy * pw;
-                __global const float *wt = w + (dz * 3 + dy) * 3 * LANES;
-                for (int dx = 0; dx < 3; dx++) {
-                    const float16 wv = vload16(dx, wt);
-                    for (int j = 0; j < X_BLOCK; j++)
-                        acc[j] = fma(wv, (float16)(row[j * stride + dx]), acc[j]);
-                }
-            }
-        }
-        src += volume;
-        w += TAPS * LANES;
-    }
-    store_block(output, acc, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0, 1);
+    const int volume = out_d * out_h * out_w;
+    float values[LANES];
+    vstore16(acc, 0, values);
+    __global float *dst = output + ((n * channels_out + cb * LANES) * out_d + z) * out_h * out_w +
+                          y * out_w + x;
+    for (int c = 0; c < LANES && cb * LANES + c < channels_out; c++)
+        dst[c * volume] = values[c] + (has_bias ? bias[cb * LANES + c] : 0.0f);
 }
+
+/* The accumulators are named variables, not an array: PoCL keeps private
+ * arrays in memory unless it fully unrolls every loop over them. */
+#define FMA_X_BLOCK(wv, row, step)                                 \
+    do {                                                           \
+        acc0 = fma((wv), (float16)((row)[0]), acc0);               \
+        acc1 = fma((wv), (float16)((row)[(step)]), acc1);          \
+        acc2 = fma((wv), (float16)((row)[2 * (step)]), acc2);      \
+        acc3 = fma((wv), (float16)((row)[3 * (step)]), acc3);      \
+    } while (0)
+
+/* Periodic conv3d, k = 3, stride STRIDE, on the padded input (extents
+ * STRIDE * out + 2). Work-item: 16 output channels (block cb) of 4
+ * consecutive voxels along x.
+ * Global size: (ceil(out_w / 4) * out_h, out_d, batch * ceil(Co / 16)). */
+#define DEFINE_CONV3D_FAST_FORWARD(NAME, STRIDE)                                                   \
+__kernel void NAME(__global const float *padded, __global const float *packed,                    \
+                   __global const float *bias, const int has_bias, __global float *output,        \
+                   const int batch, const int channels_in, const int channels_out,                \
+                   const int out_d, const int out_h, const int out_w)                             \
+{                                                                                                 \
+    const int x_blocks = (out_w + X_BLOCK - 1) / X_BLOCK;                                         \
+    const int co_blocks = (channels_out + LANES - 1) / LANES;                                     \
+    const int gx = get_global_id(0), z = get_global_id(1), ncb = get_global_id(2);                \
+    if (gx >= x_blocks * out_h || z >= out_d || ncb >= batch * co_blocks)                         \
+        return;                                                                                   \
+    const int x0 = (gx % x_blocks) * X_BLOCK, y = gx / x_blocks;                                  \
+    const int cb = ncb % co_blocks, n = ncb / co_blocks;                                          \
+    const int pw = STRIDE * out_w + 2, ph = STRIDE * out_h + 2, pd = STRIDE * out_d + 2;          \
+    const int plane = ph * pw, volume = pd * plane;                                               \
+                                                                                                  \
+    float16 acc0 = (float16)(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;                        \
+    __global const float *src = padded + n * channels_in * volume + STRIDE * z * plane +          \
+                                STRIDE * y * pw + STRIDE * x0;                                    \
+    __global const float *w = packed + cb * channels_in * TAPS * LANES;                           \
+    for (int ci = 0; ci < channels_in; ci++) {                                                    \
+        for (int dz = 0; dz < 3; dz++) {                                                          \
+            for (int dy = 0; dy < 3; dy++) {                                                      \
+                __global const float *row = src + dz * plane + dy * pw;                           \
+                __global const float *wt = w + (dz * 3 + dy) * 3 * LANES;                         \
+                FMA_X_BLOCK(vload16(0, wt), row, STRIDE);                                         \
+                FMA_X_BLOCK(vload16(1, wt), row + 1, STRIDE);                                     \
+                FMA_X_BLOCK(vload16(2, wt), row + 2, STRIDE);                                     \
+            }                                                                                     \
+        }                                                                                         \
+        src += volume;                                                                            \
+        w += TAPS * LANES;                                                                        \
+    }                                                                                             \
+    store_voxel(output, acc0, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0);     \
+    store_voxel(output, acc1, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 1); \
+    store_voxel(output, acc2, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 2); \
+    store_voxel(output, acc3, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 3); \
+}
+
+DEFINE_CONV3D_FAST_FORWARD(conv3d_fast_forward_s1, 1)
+DEFINE_CONV3D_FAST_FORWARD(conv3d_fast_forward_s2, 2)
 
 /* Taps of one axis of the transposed conv for output index o: an even
  * output 2m takes tap 1 of input m; an odd output 2m + 1 takes tap 0 of
@@ -160,10 +176,19 @@ inline int transpose_taps(const int o, int *tap, int *index)
     return 2;
 }
 
+/* Even outputs 2m take w1 x[m]; odd outputs 2m + 1 take w2 x[m] + w0 x[m + 1]. */
+#define TRANSPOSE_FMA(j)                                           \
+    do {                                                           \
+        const float16 here = (float16)(row[j]);                    \
+        even##j = fma(w1, here, even##j);                          \
+        odd##j = fma(w2, here, odd##j);                            \
+        odd##j = fma(w0, (float16)(row[(j) + 1]), odd##j);         \
+    } while (0)
+
 /* Periodic transposed conv (see conv_transpose3d_ref_forward) on the
  * padded input x of extents in + 2. Work-item: 16 output channels of the
- * X_BLOCK output pairs x = 2m, 2m + 1 for m = m0 .. m0 + X_BLOCK - 1.
- * Global size: (ceil(in_w / X_BLOCK) * 2 in_h, 2 in_d, batch * ceil(Co / 16)). */
+ * 4 output pairs x = 2m, 2m + 1 for m = m0 .. m0 + 3.
+ * Global size: (ceil(in_w / 4) * 2 in_h, 2 in_d, batch * ceil(Co / 16)). */
 __kernel void conv_transpose3d_fast_forward(__global const float *padded,
                                             __global const float *packed,
                                             __global const float *bias, const int has_bias,
@@ -186,12 +211,8 @@ __kernel void conv_transpose3d_fast_forward(__global const float *padded,
     const int nz = transpose_taps(z, tap_z, index_z);
     const int ny = transpose_taps(y, tap_y, index_y);
 
-    float16 even[X_BLOCK], odd[X_BLOCK];
-    for (int j = 0; j < X_BLOCK; j++) {
-        even[j] = (float16)(0.0f);
-        odd[j] = (float16)(0.0f);
-    }
-
+    float16 even0 = (float16)(0.0f), even1 = even0, even2 = even0, even3 = even0;
+    float16 odd0 = even0, odd1 = even0, odd2 = even0, odd3 = even0;
     __global const float *src = padded + n * channels_in * volume + m0 + 1;
     __global const float *w = packed + cb * channels_in * TAPS * LANES;
     for (int ci = 0; ci < channels_in; ci++) {
@@ -200,21 +221,24 @@ __kernel void conv_transpose3d_fast_forward(__global const float *padded,
                 __global const float *row = src + index_z[a] * plane + index_y[b] * pw;
                 __global const float *wt = w + (tap_z[a] * 3 + tap_y[b]) * 3 * LANES;
                 const float16 w0 = vload16(0, wt), w1 = vload16(1, wt), w2 = vload16(2, wt);
-                for (int j = 0; j < X_BLOCK; j++) {
-                    const float16 here = (float16)(row[j]);
-                    even[j] = fma(w1, here, even[j]);
-                    odd[j] = fma(w2, here, odd[j]);
-                    odd[j] = fma(w0, (float16)(row[j + 1]), odd[j]);
-                }
+                TRANSPOSE_FMA(0);
+                TRANSPOSE_FMA(1);
+                TRANSPOSE_FMA(2);
+                TRANSPOSE_FMA(3);
             }
         }
         src += volume;
         w += TAPS * LANES;
     }
-    store_block(output, even, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y,
-                2 * m0, 2);
-    store_block(output, odd, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y,
-                2 * m0 + 1, 2);
+    const int x = 2 * m0;
+    store_voxel(output, even0, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x);
+    store_voxel(output, odd0, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 1);
+    store_voxel(output, even1, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 2);
+    store_voxel(output, odd1, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 3);
+    store_voxel(output, even2, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 4);
+    store_voxel(output, odd2, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 5);
+    store_voxel(output, even3, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 6);
+    store_voxel(output, odd3, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 7);
 }
 
 /* Partial weight gradients of a periodic k = 3 conv3d over a subset of the
@@ -240,9 +264,9 @@ __kernel void conv3d_fast_weight_partials(__global const float *grad_last,
     const int plane = ph * pw, volume = pd * plane;
     const int row_stride = out_w * co_blocks * LANES;
 
-    float16 acc[9];
-    for (int t = 0; t < 9; t++)
-        acc[t] = (float16)(0.0f);
+    float16 acc00 = (float16)(0.0f), acc01 = acc00, acc02 = acc00;
+    float16 acc10 = acc00, acc11 = acc00, acc12 = acc00;
+    float16 acc20 = acc00, acc21 = acc00, acc22 = acc00;
 
     for (int p = chunk; p < batch * out_d; p += chunks) {
         const int n = p / out_d, z = p % out_d;
@@ -251,21 +275,35 @@ __kernel void conv3d_fast_weight_partials(__global const float *grad_last,
                                     (stride * z + dz) * plane;
         for (int y = 0; y < out_h; y++) {
             __global const float *g_row = g + y * row_stride;
-            __global const float *row = src + stride * y * pw;
+            __global const float *r0 = src + stride * y * pw;
+            __global const float *r1 = r0 + pw, *r2 = r1 + pw;
             for (int x = 0; x < out_w; x++) {
                 const float16 gv = vload16(0, g_row + x * co_blocks * LANES);
-                __global const float *xs = row + stride * x;
-                for (int dy = 0; dy < 3; dy++)
-                    for (int dx = 0; dx < 3; dx++)
-                        acc[dy * 3 + dx] = fma(gv, (float16)(xs[dy * pw + dx]), acc[dy * 3 + dx]);
+                const int i = stride * x;
+                acc00 = fma(gv, (float16)(r0[i]), acc00);
+                acc01 = fma(gv, (float16)(r0[i + 1]), acc01);
+                acc02 = fma(gv, (float16)(r0[i + 2]), acc02);
+                acc10 = fma(gv, (float16)(r1[i]), acc10);
+                acc11 = fma(gv, (float16)(r1[i + 1]), acc11);
+                acc12 = fma(gv, (float16)(r1[i + 2]), acc12);
+                acc20 = fma(gv, (float16)(r2[i]), acc20);
+                acc21 = fma(gv, (float16)(r2[i + 1]), acc21);
+                acc22 = fma(gv, (float16)(r2[i + 2]), acc22);
             }
         }
     }
 
     __global float *dst = partials + (((chunk * co_blocks + cb) * channels_in + ci) * TAPS + dz * 9) *
                                      LANES;
-    for (int t = 0; t < 9; t++)
-        vstore16(acc[t], t, dst);
+    vstore16(acc00, 0, dst);
+    vstore16(acc01, 1, dst);
+    vstore16(acc02, 2, dst);
+    vstore16(acc10, 3, dst);
+    vstore16(acc11, 4, dst);
+    vstore16(acc12, 5, dst);
+    vstore16(acc20, 6, dst);
+    vstore16(acc21, 7, dst);
+    vstore16(acc22, 8, dst);
 }
 
 /* grad_weight[co][ci][t] += sum over chunks of partials[chunk][cb][ci][t][c]

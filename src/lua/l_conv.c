@@ -162,6 +162,27 @@ static int l_conv_path(lua_State *L)
 }
 
 
+/* ops.conv_fma_peak([work_items]) -> GFLOP/s of a plain FMA kernel */
+static int l_conv_fma_peak(lua_State *L)
+{
+    lua_Integer items = luaL_optinteger(L, 1, 4096);
+    if (items < 1)
+        luaL_argerror(L, 1, "work_items must be positive");
+    double gflops = 0.0;
+    d3m_lua_check(L, d3m_conv_measure_fma_peak((size_t)items, &gflops));
+    lua_pushnumber(L, gflops);
+    return 1;
+}
+
+
+/* ops.wall_clock() -> monotonic seconds */
+static int l_wall_clock(lua_State *L)
+{
+    lua_pushnumber(L, d3m_conv_wall_clock());
+    return 1;
+}
+
+
 static const luaL_Reg functions[] = {
     {"conv3d_forward", l_conv3d_forward},
     {"conv3d_backward_input", l_conv3d_backward_input},
@@ -170,6 +191,8 @@ static const luaL_Reg functions[] = {
     {"conv_transpose3d_backward_input", l_conv_transpose3d_backward_input},
     {"conv_transpose3d_backward_weight", l_conv_transpose3d_backward_weight},
     {"conv_path", l_conv_path},
+    {"conv_fma_peak", l_conv_fma_peak},
+    {"wall_clock", l_wall_clock},
     {NULL, NULL}};
 
 

@@ -85,6 +85,17 @@ int d3m_conv_transpose3d_backward_input(const d3m_tensor *grad_out, const d3m_te
 int d3m_conv_transpose3d_backward_weight(const d3m_tensor *grad_out, const d3m_tensor *input,
                                          d3m_tensor *grad_weight, d3m_tensor *grad_bias);
 
+/* ---- benchmark helpers ---------------------------------------------------- */
+
+/* Measure the device's FP32 FMA rate in GFLOP/s with a kernel of
+ * independent float16 FMAs over work_items work-items (best of 3 runs after
+ * a warm-up). A ceiling for the convolutions, not a vendor figure. */
+int d3m_conv_measure_fma_peak(size_t work_items, double *gflops);
+
+/* Monotonic wall-clock time in seconds (for timing device work after
+ * d3m_finish()). */
+double d3m_conv_wall_clock(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,9 +42,9 @@ static int pad_input(const d3m_tensor *input, int planes, int depth, int height,
 {
     size_t pd = (size_t)depth + 2, ph = (size_t)height + 2, pw = (size_t)width + 2;
     D3M_TRY(new_buffer((size_t)planes * pd * ph * pw + SLACK, "padded input", padded));
-    size_t global[3] = {pw * ph, pd, (size_t)planes};
-    size_t local[3] = {64, 1, 1};
-    int status = d3m_launch(FAST_FILE, "conv3d_pad", NULL, 3, global, local, "ttiiii", input,
+    size_t global[2] = {ph * pd, (size_t)planes};
+    size_t local[2] = {64, 1};
+    int status = d3m_launch(FAST_FILE, "conv3d_pad", NULL, 2, global, local, "ttiiii", input,
                             *padded, planes, depth, height, width);
     if (status != D3M_OK) {
         d3m_tensor_free(*padded);
@@ -85,10 +85,10 @@ int d3m_conv_fast_forward(const conv_dims *d, const d3m_tensor *input, conv_weig
         size_t global[3] = {ceil_div((size_t)out_w, X_BLOCK) * (size_t)out_h, (size_t)out_d,
                             (size_t)d->batch * ceil_div((size_t)d->channels_out, LANES)};
         size_t local[3] = {LOCAL_X, 1, 1};
-        status = d3m_launch(FAST_FILE, "conv3d_fast_forward", NULL, 3, global, local,
-                            "tttitiiiiiii", padded, packed, bias ? bias : packed, bias != NULL,
-                            out, d->batch, d->channels_in, d->channels_out, out_d, out_h, out_w,
-                            d->stride);
+        const char *kernel = d->stride == 1 ? "conv3d_fast_forward_s1" : "conv3d_fast_forward_s2";
+        status = d3m_launch(FAST_FILE, kernel, NULL, 3, global, local, "tttitiiiiii", padded,
+                            packed, bias ? bias : packed, bias != NULL, out, d->batch,
+                            d->channels_in, d->channels_out, out_d, out_h, out_w);
     }
     d3m_tensor_free(padded);
     d3m_tensor_free(packed);
@@ -149,9 +149,9 @@ int d3m_conv_fast_backward_weight(const conv_dims *d, const d3m_tensor *grad_out
     int status = new_buffer((size_t)d->batch * out_volume * co_blocks * LANES,
                             "channel-last gradient", &grad_last);
     if (status == D3M_OK) {
-        size_t global[3] = {co_blocks * LANES, out_volume, (size_t)d->batch};
-        size_t local[3] = {LANES, 1, 1};
-        status = d3m_launch(FAST_FILE, "conv3d_to_channel_last", NULL, 3, global, local, "ttiii",
+        size_t global[2] = {out_volume, (size_t)d->batch};
+        size_t local[2] = {64, 1};
+        status = d3m_launch(FAST_FILE, "conv3d_to_channel_last", NULL, 2, global, local, "ttiii",
                             grad_out, grad_last, d->batch, d->channels_out, (int)out_volume);
     }
     if (status == D3M_OK)
