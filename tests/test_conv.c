@@ -22,6 +22,11 @@
  * double is exact up to 1e-12. */
 #define GRADIENT_TOLERANCE 2e-5
 
+/* Fast against reference path: both are float32, summing up to 4096
+ * products in different orders; sqrt(4096) * 6e-8 = 4e-6 of the largest
+ * partial sums, so 5e-5 of the largest |value| leaves a 10x margin. */
+#define PATH_TOLERANCE 5e-5
+
 /* Entries checked per gradient when there are more (chosen at random). */
 #define MAX_CHECKED_ENTRIES 160
 
@@ -376,6 +381,85 @@ static void test_gradients(const problem *p)
 }
 
 
+/* ---- fast and reference paths on larger shapes ---------------------------------- */
+
+/* Run forward, backward input and backward weight (with bias) of p on the
+ * current path; results are malloc'ed host copies. */
+static int run_all_passes(const problem *p, const double *in, const double *w, const double *r,
+                          double **out, double **grad_in, double **grad_w, double **grad_b)
+{
+    size_t in_shape[5], w_shape[5], out_shape[5], b_shape[1] = {(size_t)p->channels_out};
+    shapes_of(p, in_shape, w_shape, out_shape);
+    d3m_tensor *t_in = device_tensor(5, in_shape, in), *t_w = device_tensor(5, w_shape, w);
+    d3m_tensor *t_r = device_tensor(5, out_shape, r), *t_out = device_tensor(5, out_shape, NULL);
+    d3m_tensor *t_gin = device_tensor(5, in_shape, NULL), *t_gw = device_tensor(5, w_shape, NULL);
+    d3m_tensor *t_gb = device_tensor(1, b_shape, NULL);
+    int status;
+    if (p->transposed) {
+        status = d3m_conv_transpose3d_forward(t_in, t_w, NULL, t_out);
+        if (status == D3M_OK)
+            status = d3m_conv_transpose3d_backward_input(t_r, t_w, t_gin);
+        if (status == D3M_OK)
+            status = d3m_conv_transpose3d_backward_weight(t_r, t_in, t_gw, t_gb);
+    } else {
+        status = d3m_conv3d_forward(t_in, t_w, NULL, p->stride, t_out);
+        if (status == D3M_OK)
+            status = d3m_conv3d_backward_input(t_r, t_w, p->stride, t_gin);
+        if (status == D3M_OK)
+            status = d3m_conv3d_backward_weight(t_r, t_in, p->stride, t_gw, t_gb);
+    }
+    int ok = check_status(status, p->name);
+    if (ok) {
+        *out = read_back(t_out);
+        *grad_in = read_back(t_gin);
+        *grad_w = read_back(t_gw);
+        *grad_b = read_back(t_gb);
+    }
+    d3m_tensor_free(t_in);
+    d3m_tensor_free(t_w);
+    d3m_tensor_free(t_r);
+    d3m_tensor_free(t_out);
+    d3m_tensor_free(t_gin);
+    d3m_tensor_free(t_gw);
+    d3m_tensor_free(t_gb);
+    return ok;
+}
+
+
+/* The fast path against the reference path (itself checked against the
+ * host above) on shapes large enough that the weight gradient sums several
+ * output planes per partial and channels span several blocks of 16. */
+static void test_paths_agree(const problem *p)
+{
+    double *in = malloc(input_count(p) * sizeof *in), *w = malloc(weight_count(p) * sizeof *w);
+    double *r = malloc(output_count(p) * sizeof *r);
+    fill_random(in, input_count(p));
+    fill_random(w, weight_count(p));
+    fill_random(r, output_count(p));
+
+    double *fast[4] = {NULL}, *reference[4] = {NULL};
+    d3m_conv_set_path(D3M_CONV_FAST);
+    int ok = run_all_passes(p, in, w, r, &fast[0], &fast[1], &fast[2], &fast[3]);
+    d3m_conv_set_path(D3M_CONV_REFERENCE);
+    ok = ok && run_all_passes(p, in, w, r, &reference[0], &reference[1], &reference[2],
+                              &reference[3]);
+    if (ok) {
+        const char *names[4] = {"forward", "grad input", "grad weight", "grad bias"};
+        size_t counts[4] = {output_count(p), input_count(p), weight_count(p),
+                            (size_t)p->channels_out};
+        for (int k = 0; k < 4; k++)
+            compare(p->name, names[k], fast[k], reference[k], counts[k], NULL, PATH_TOLERANCE);
+    }
+    for (int k = 0; k < 4; k++) {
+        free(fast[k]);
+        free(reference[k]);
+    }
+    free(in);
+    free(w);
+    free(r);
+}
+
+
 /* ---- cases --------------------------------------------------------------------- */
 
 /* name, transposed, N, Ci, Co, D, H, W, k, stride */
@@ -395,6 +479,15 @@ static const problem gradient_cases[] = {
     {"conv3d k1 s1 N2 3->5 4x4x4", 0, 2, 3, 5, 4, 4, 4, 1, 1},
     {"conv_transpose3d N2 3->5 2x4x2", 1, 2, 3, 5, 2, 4, 2, 3, 1},
     {"conv_transpose3d N1 5->18 4x4x4", 1, 1, 5, 18, 4, 4, 4, 3, 1},
+};
+
+
+/* The weight gradient of the fast path splits the N * out_d output planes
+ * into about 8192 / (3 * Ci * ceil(Co / 16)) partial sums: 54 here. */
+static const problem path_cases[] = {
+    {"paths conv3d s1 N2 17->33 32x8x8", 0, 2, 17, 33, 32, 8, 8, 3, 1},
+    {"paths conv3d s2 N4 17->33 32x8x8", 0, 4, 17, 33, 32, 8, 8, 3, 2},
+    {"paths conv_transpose3d N4 17->33 16x4x4", 1, 4, 17, 33, 16, 4, 4, 3, 1},
 };
 
 
@@ -418,6 +511,9 @@ int main(void)
         for (size_t i = 0; i < sizeof gradient_cases / sizeof *gradient_cases; i++)
             test_gradients(&gradient_cases[i]);
     }
+    printf("fast against reference path\n");
+    for (size_t i = 0; i < sizeof path_cases / sizeof *path_cases; i++)
+        test_paths_agree(&path_cases[i]);
     printf("%d failure(s)\n", failures);
     return failures == 0 ? 0 : 1;
 }
