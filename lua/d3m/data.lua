@@ -313,6 +313,19 @@ local function is_consecutive(indices, symmetries)
 end
 
 
+-- Reads sample `index` of field `name` into out [1, 3, n, n, n]; a failure
+-- (NaN or Inf found by d3m.io, a damaged chunk) names the 1-based index.
+function Loader:read_sample(name, index, out)
+  local file = self.dataset.file
+  local ok, message = pcall(file.read, file, name, index, 1, out)
+  if not ok then
+    message = tostring(message):gsub("^[^\n]-%.lua:%d+: ", "")
+    error(string.format("sample %d of /%s in '%s' (counting from 1) cannot be used: %s", index,
+      name, self.dataset.path, message), 0)
+  end
+end
+
+
 -- Raises naming the first sample of the batch that holds NaN or Inf.
 function Loader:check_batch(batch, indices)
   if not (batch.input:has_nonfinite() or batch.target:has_nonfinite()) then
@@ -340,16 +353,18 @@ function Loader:assemble(indices, symmetries)
   local count = #indices
   local batch = self:batch_tensors(count)
 
-  if is_consecutive(indices, symmetries) then
-    dataset.file:read(dataset.input, indices[1], count, batch.input)
-    dataset.file:read(dataset.target, indices[1], count, batch.target)
-  else
+  -- Consecutive unaugmented samples (validation) are read in one call;
+  -- when that fails, the sample-by-sample path names the bad sample.
+  local read_whole = is_consecutive(indices, symmetries)
+    and pcall(dataset.file.read, dataset.file, dataset.input, indices[1], count, batch.input)
+    and pcall(dataset.file.read, dataset.file, dataset.target, indices[1], count, batch.target)
+  if not read_whole then
     local inputs, targets = {}, {}
     for i, index in ipairs(indices) do
       local slot = self:slot(i)
       local k = symmetries[i] or 0
-      dataset.file:read(dataset.input, index, 1, slot.raw_input)
-      dataset.file:read(dataset.target, index, 1, slot.raw_target)
+      self:read_sample(dataset.input, index, slot.raw_input)
+      self:read_sample(dataset.target, index, slot.raw_target)
       if k == 0 then
         inputs[i], targets[i] = slot.raw_input, slot.raw_target
       else
