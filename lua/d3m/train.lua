@@ -113,8 +113,8 @@ end
 local function append_csv(path, row)
   local file = assert(io.open(path, "a"))
   file:write(string.format("%d,%d,%s,%s,%.6g,%.3f\n", row.iteration, row.epoch,
-    row.train_loss and string.format("%.9g", row.train_loss) or "",
-    row.validation_loss and string.format("%.9g", row.validation_loss) or "",
+    row.train_loss and string.format("%.17g", row.train_loss) or "",
+    row.validation_loss and string.format("%.17g", row.validation_loss) or "",
     row.samples_per_second or 0, row.elapsed or 0))
   file:close()
 end
@@ -268,8 +268,8 @@ end
 function Run:validate()
   local loss = train.evaluate(self.model, self.loss_function, self.validation)
   if not is_finite(loss) then
-    error(string.format("validation loss is %s at iteration %d; stopped without saving. The "
-      .. "last good checkpoint is '%s'", tostring(loss), self.iteration, self.last_path), 0)
+    error(string.format("validation loss is %s at iteration %d; stopped without saving, %s",
+      tostring(loss), self.iteration, self:last_good_checkpoint()), 0)
   end
   local elapsed = progress.now() - self.started
   append_csv(self.csv_path, {
@@ -294,10 +294,15 @@ function Run:validate()
 end
 
 
-function Run:fail_on_loss(loss, info)
-  local saved = file_exists(self.last_path)
+function Run:last_good_checkpoint()
+  return file_exists(self.last_path)
     and string.format("the last good checkpoint is '%s'", self.last_path)
     or "no checkpoint was written yet"
+end
+
+
+function Run:fail_on_loss(loss, info)
+  local saved = self:last_good_checkpoint()
   error(string.format("training loss is %s at epoch %d, batch %d (iteration %d, samples %s); "
     .. "stopped without updating the model, %s. Check the data units or lower --lr",
     tostring(loss), self.epoch, info.batch, self.iteration + 1, table.concat(info.indices, ", "),
