@@ -1,7 +1,7 @@
 -- bench_conv: GFLOP/s of the periodic convolutions of the D3M network on
--- the current device (D3M_DEVICE selects it), for each pass: forward,
--- input gradient and weight gradient, next to the FP32 FMA rate that a
--- plain kernel reaches on the same device.
+-- the current device (D3M_DEVICE selects it). Each layer's forward, input
+-- gradient and weight gradient pass is timed. The FP32 FMA rate of a plain
+-- kernel on the same device, measured before and after, is the ceiling.
 local d3m = require "d3m"
 local ops = d3m.ops
 
@@ -71,20 +71,34 @@ end
 
 local n, c, batch = options.size, options.channels, options.batch
 
--- One layer: name, kind ("conv" or "transposed"), channels in and out,
--- input mesh size, stride. FLOPs count 2 per multiply-add of the direct
--- convolution (27 taps for every output voxel of a conv3d; for the
--- transposed conv, 27 taps for every input voxel).
+-- The distinct convolutions of the D3M U-Net with their count per
+-- forward pass (for n = 32, c = 64: 32^3 input, 64 channels at full
+-- resolution). kind "conv" is a periodic 3x3x3 conv3d, "transposed" the
+-- periodic up-sampling conv_transpose3d; size is the input mesh size.
+-- FLOPs count 2 per multiply-add of the direct convolution: 27 taps per
+-- output voxel of a conv3d, 27 taps per input voxel of the transposed conv.
+-- The first layer needs no input gradient in training, so its backward
+-- input pass is timed but left out of the totals.
 local layers = {
-  {name = string.format("conv3d %d->%d %d^3 s1", c, c, n), kind = "conv", ci = c, co = c,
-   size = n, stride = 1},
-  {name = string.format("conv3d %d->%d %d^3 s2", c, 2 * c, n), kind = "conv", ci = c, co = 2 * c,
-   size = n, stride = 2},
-  {name = string.format("conv_transpose3d %d->%d %d^3", 2 * c, c, n / 2), kind = "transposed",
-   ci = 2 * c, co = c, size = n / 2, stride = 1},
-  {name = string.format("conv3d 3->%d %d^3 s1", c, n), kind = "conv", ci = 3, co = c, size = n,
-   stride = 1},
+  {kind = "conv", ci = 3, co = c, size = n, stride = 1, count = 1, first = true},
+  {kind = "conv", ci = c, co = c, size = n, stride = 1, count = 2},
+  {kind = "conv", ci = c, co = 2 * c, size = n, stride = 2, count = 1},
+  {kind = "conv", ci = 2 * c, co = 2 * c, size = n / 2, stride = 1, count = 3},
+  {kind = "conv", ci = 2 * c, co = 4 * c, size = n / 2, stride = 2, count = 1},
+  {kind = "conv", ci = 4 * c, co = 4 * c, size = n / 4, stride = 1, count = 2},
+  {kind = "transposed", ci = 4 * c, co = 2 * c, size = n / 4, stride = 1, count = 1},
+  {kind = "conv", ci = 4 * c, co = 2 * c, size = n / 2, stride = 1, count = 1},
+  {kind = "transposed", ci = 2 * c, co = c, size = n / 2, stride = 1, count = 1},
+  {kind = "conv", ci = 2 * c, co = c, size = n, stride = 1, count = 1},
 }
+for _, layer in ipairs(layers) do
+  if layer.kind == "conv" then
+    layer.name = string.format("conv3d %d->%d %d^3 s%d", layer.ci, layer.co, layer.size,
+      layer.stride)
+  else
+    layer.name = string.format("conv_transpose3d %d->%d %d^3", layer.ci, layer.co, layer.size)
+  end
+end
 
 local peak = ops.conv_fma_peak()
 local device = d3m.device()
@@ -93,8 +107,15 @@ print(string.format("device: %s; path %s; batch %d; median of %d runs after a wa
 print(string.format("FP32 FMA rate of a plain float16 FMA kernel: %.1f GFLOP/s", peak))
 print(string.format("%-32s %-16s %10s %10s %8s", "layer", "pass", "ms", "GFLOP/s", "of FMA"))
 
+-- Totals over the network (layer time x count), per pass.
+local total_seconds = {0, 0, 0}
+local total_flop = {0, 0, 0}
+local all_layers = true
+
 for _, layer in ipairs(layers) do
-  if options.only == nil or layer.name:find(options.only, 1, true) then
+  if options.only ~= nil and not layer.name:find(options.only, 1, true) then
+    all_layers = false
+  else
     local s = layer.size
     local input = random_tensor({batch, layer.ci, s, s, s})
     local weight, bias, out, grad_weight, grad_bias, flop
@@ -133,12 +154,29 @@ for _, layer in ipairs(layers) do
           ops.conv_transpose3d_backward_weight(grad_out, input, grad_weight, grad_bias) end},
       }
     end
-    for _, pass in ipairs(passes) do
+    for p, pass in ipairs(passes) do
       local seconds = time_median(pass[2])
       local gflops = flop / seconds * 1e-9
       print(string.format("%-32s %-16s %10.2f %10.1f %7.0f%%", layer.name, pass[1],
         seconds * 1e3, gflops, 100 * gflops / peak))
+      if not (layer.first and p == 2) then
+        total_seconds[p] = total_seconds[p] + layer.count * seconds
+        total_flop[p] = total_flop[p] + layer.count * flop
+      end
     end
   end
+end
+if all_layers then
+  print(string.format("D3M network, %d sample(s), all 3x3x3 convolutions (the 1x1x1 one is negligible):",
+    batch))
+  local names = {"forward", "backward input", "backward weight"}
+  for p = 1, 3 do
+    print(string.format("  %-16s %8.1f ms %8.1f GFLOP %8.1f GFLOP/s", names[p],
+      total_seconds[p] * 1e3, total_flop[p] * 1e-9, total_flop[p] / total_seconds[p] * 1e-9))
+  end
+  local seconds = total_seconds[1] + total_seconds[2] + total_seconds[3]
+  local flop = total_flop[1] + total_flop[2] + total_flop[3]
+  print(string.format("  %-16s %8.1f ms %8.1f GFLOP %8.1f GFLOP/s", "training step", seconds * 1e3,
+    flop * 1e-9, flop / seconds * 1e-9))
 end
 print(string.format("FP32 FMA rate again after the runs: %.1f GFLOP/s", ops.conv_fma_peak()))

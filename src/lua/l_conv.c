@@ -88,6 +88,7 @@ static int l_conv3d_backward_input(lua_State *L)
  * -> grad_weight, grad_bias (both accumulated) */
 static int l_conv3d_backward_weight(lua_State *L)
 {
+    lua_settop(L, 5);
     d3m_tensor *grad_out = d3m_lua_check_tensor(L, 1);
     d3m_tensor *input = d3m_lua_check_tensor(L, 2);
     int stride = check_stride(L, 3);
@@ -138,6 +139,7 @@ static int l_conv_transpose3d_backward_input(lua_State *L)
  * -> grad_weight, grad_bias (both accumulated) */
 static int l_conv_transpose3d_backward_weight(lua_State *L)
 {
+    lua_settop(L, 4);
     d3m_tensor *grad_out = d3m_lua_check_tensor(L, 1);
     d3m_tensor *input = d3m_lua_check_tensor(L, 2);
     d3m_tensor *grad_weight = d3m_lua_check_tensor(L, 3);

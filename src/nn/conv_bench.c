@@ -6,7 +6,7 @@
 #include "runtime/runtime.h"
 
 #define PEAK_ITERATIONS 4096
-#define PEAK_CHAINS 8              /* must equal CHAINS in conv3d_peak.cl */
+#define PEAK_CHAINS 8              /* float16 chains per work-item in conv3d_peak.cl */
 #define PEAK_FLOP_PER_FMA 32.0     /* 16 lanes x (multiply + add) */
 
 
