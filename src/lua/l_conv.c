@@ -177,14 +177,6 @@ static int l_conv_fma_peak(lua_State *L)
 }
 
 
-/* ops.wall_clock() -> monotonic seconds */
-static int l_wall_clock(lua_State *L)
-{
-    lua_pushnumber(L, d3m_conv_wall_clock());
-    return 1;
-}
-
-
 static const luaL_Reg functions[] = {
     {"conv3d_forward", l_conv3d_forward},
     {"conv3d_backward_input", l_conv3d_backward_input},
@@ -194,7 +186,6 @@ static const luaL_Reg functions[] = {
     {"conv_transpose3d_backward_weight", l_conv_transpose3d_backward_weight},
     {"conv_path", l_conv_path},
     {"conv_fma_peak", l_conv_fma_peak},
-    {"wall_clock", l_wall_clock},
     {NULL, NULL}};
 
 

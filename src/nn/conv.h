@@ -92,10 +92,6 @@ int d3m_conv_transpose3d_backward_weight(const d3m_tensor *grad_out, const d3m_t
  * a warm-up). A ceiling for the convolutions, not a vendor figure. */
 int d3m_conv_measure_fma_peak(size_t work_items, double *gflops);
 
-/* Monotonic wall-clock time in seconds (for timing device work after
- * d3m_finish()). */
-double d3m_conv_wall_clock(void);
-
 #ifdef __cplusplus
 }
 #endif
