@@ -75,8 +75,9 @@ local n, c, batch = options.size, options.channels, options.batch
 -- forward pass (for n = 32, c = 64: 32^3 input, 64 channels at full
 -- resolution). kind "conv" is a periodic 3x3x3 conv3d, "transposed" the
 -- periodic up-sampling conv_transpose3d; size is the input mesh size.
--- FLOPs count 2 per multiply-add of the direct convolution: 27 taps per
+-- FLOPs count 2 per multiply-add of the direct convolution: k^3 taps per
 -- output voxel of a conv3d, 27 taps per input voxel of the transposed conv.
+-- The last layer is the 1x1x1 conv to the 3 displacement components.
 -- The first layer needs no input gradient in training, so its backward
 -- input pass is timed but left out of the totals.
 local layers = {
@@ -90,11 +91,13 @@ local layers = {
   {kind = "conv", ci = 4 * c, co = 2 * c, size = n / 2, stride = 1, count = 1},
   {kind = "transposed", ci = 2 * c, co = c, size = n / 2, stride = 1, count = 1},
   {kind = "conv", ci = 2 * c, co = c, size = n, stride = 1, count = 1},
+  {kind = "conv", ci = c, co = 3, size = n, stride = 1, count = 1, ksize = 1},
 }
 for _, layer in ipairs(layers) do
+  layer.ksize = layer.ksize or 3
   if layer.kind == "conv" then
-    layer.name = string.format("conv3d %d->%d %d^3 s%d", layer.ci, layer.co, layer.size,
-      layer.stride)
+    layer.name = string.format("conv3d k%d %d->%d %d^3 s%d", layer.ksize, layer.ci, layer.co,
+      layer.size, layer.stride)
   else
     layer.name = string.format("conv_transpose3d %d->%d %d^3", layer.ci, layer.co, layer.size)
   end
@@ -120,11 +123,12 @@ for _, layer in ipairs(layers) do
     local input = random_tensor({batch, layer.ci, s, s, s})
     local weight, bias, out, grad_weight, grad_bias, flop
     if layer.kind == "conv" then
-      weight = random_tensor({layer.co, layer.ci, 3, 3, 3})
+      local k = layer.ksize
+      weight = random_tensor({layer.co, layer.ci, k, k, k})
       bias = random_tensor({layer.co})
       out = ops.conv3d_forward(input, weight, bias, layer.stride)
       local out_voxels = (s // layer.stride) ^ 3
-      flop = 2 * 27 * layer.ci * layer.co * out_voxels * batch
+      flop = 2 * k ^ 3 * layer.ci * layer.co * out_voxels * batch
     else
       weight = random_tensor({layer.ci, layer.co, 3, 3, 3})
       bias = random_tensor({layer.co})
@@ -167,8 +171,7 @@ for _, layer in ipairs(layers) do
   end
 end
 if all_layers then
-  print(string.format("D3M network, %d sample(s), all 3x3x3 convolutions (the 1x1x1 one is negligible):",
-    batch))
+  print(string.format("D3M network, %d sample(s), all convolutions:", batch))
   local names = {"forward", "backward input", "backward weight"}
   for p = 1, 3 do
     print(string.format("  %-16s %8.1f ms %8.1f GFLOP %8.1f GFLOP/s", names[p],

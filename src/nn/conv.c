@@ -45,11 +45,9 @@ d3m_conv_path d3m_conv_get_path(void)
 }
 
 
-/* The fast kernels exist for k = 3; the 1x1x1 conv of D3M is tiny and runs
- * on the reference kernels. */
-static int use_fast_path(const conv_dims *dims)
+static int use_fast_path(void)
 {
-    return d3m_conv_get_path() == D3M_CONV_FAST && dims->ksize == 3;
+    return d3m_conv_get_path() == D3M_CONV_FAST;
 }
 
 
@@ -243,11 +241,12 @@ int d3m_conv3d_forward(const d3m_tensor *input, const d3m_tensor *weight, const 
     D3M_TRY(check_all_int_range(input, weight, out, "conv3d"));
 
     conv_dims dims = conv_dims_of(input, weight, stride);
-    if (use_fast_path(&dims)) {
-        conv_weight_view view = {weight, 1, 0};
-        return d3m_conv_fast_forward(&dims, input, view, bias, out);
-    }
-    return ref_forward(&dims, input, weight, bias, out);
+    if (!use_fast_path())
+        return ref_forward(&dims, input, weight, bias, out);
+    if (dims.ksize == 1)
+        return d3m_conv_pointwise_forward(&dims, input, weight, bias, out);
+    conv_weight_view view = {weight, 1, 0};
+    return d3m_conv_fast_forward(&dims, input, view, bias, out);
 }
 
 
@@ -260,8 +259,10 @@ int d3m_conv3d_backward_input(const d3m_tensor *grad_out, const d3m_tensor *weig
     D3M_TRY(check_all_int_range(grad_out, weight, grad_in, "conv3d backward_input"));
 
     conv_dims dims = conv_dims_of(grad_in, weight, stride);
-    if (!use_fast_path(&dims))
+    if (!use_fast_path())
         return ref_backward_input(&dims, grad_out, weight, grad_in);
+    if (dims.ksize == 1)
+        return d3m_conv_pointwise_backward_input(&dims, grad_out, weight, grad_in);
 
     /* The adjoint primitive reads grad_out (Co channels) and writes Ci. */
     conv_dims adjoint = dims;
@@ -308,10 +309,12 @@ int d3m_conv3d_backward_weight(const d3m_tensor *grad_out, const d3m_tensor *inp
     D3M_TRY(check_all_int_range(grad_out, input, grad_weight, "conv3d backward_weight"));
 
     conv_dims dims = conv_dims_of(input, grad_weight, stride);
-    if (use_fast_path(&dims))
-        D3M_TRY(d3m_conv_fast_backward_weight(&dims, grad_out, input, grad_weight));
-    else
+    if (!use_fast_path())
         D3M_TRY(ref_backward_weight(&dims, grad_out, input, grad_weight));
+    else if (dims.ksize == 1)
+        D3M_TRY(d3m_conv_pointwise_backward_weight(&dims, grad_out, input, grad_weight));
+    else
+        D3M_TRY(d3m_conv_fast_backward_weight(&dims, grad_out, input, grad_weight));
     if (grad_bias != NULL)
         D3M_TRY(d3m_conv_channel_sum(grad_out, grad_bias));
     return D3M_OK;
@@ -361,7 +364,7 @@ int d3m_conv_transpose3d_forward(const d3m_tensor *input, const d3m_tensor *weig
     D3M_TRY(check_all_int_range(input, weight, out, "conv_transpose3d"));
 
     conv_dims dims = transpose_dims_of(input, weight);
-    if (d3m_conv_get_path() == D3M_CONV_FAST) {
+    if (use_fast_path()) {
         conv_weight_view view = {weight, 0, 0};
         return d3m_conv_fast_transpose_forward(&dims, input, view, bias, out);
     }
@@ -381,7 +384,7 @@ int d3m_conv_transpose3d_backward_input(const d3m_tensor *grad_out, const d3m_te
      * conv3d's [out][in]. */
     conv_dims t = transpose_dims_of(grad_in, weight);
     conv_dims dims = adjoint_of_transpose(&t);
-    if (d3m_conv_get_path() == D3M_CONV_FAST) {
+    if (use_fast_path()) {
         conv_weight_view view = {weight, 1, 0};
         return d3m_conv_fast_forward(&dims, grad_out, view, NULL, grad_in);
     }
@@ -407,7 +410,7 @@ int d3m_conv_transpose3d_backward_weight(const d3m_tensor *grad_out, const d3m_t
      * grad_out and input exchanged, in the same memory layout. */
     conv_dims t = transpose_dims_of(input, grad_weight);
     conv_dims dims = adjoint_of_transpose(&t);
-    if (d3m_conv_get_path() == D3M_CONV_FAST)
+    if (use_fast_path())
         D3M_TRY(d3m_conv_fast_backward_weight(&dims, input, grad_out, grad_weight));
     else
         D3M_TRY(ref_backward_weight(&dims, input, grad_out, grad_weight));

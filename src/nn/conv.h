@@ -34,8 +34,7 @@
  * fast path (default) and a reference path of plain loops, one output
  * element per work-item, kept for testing. D3M_CONV_PATH=reference in the
  * environment selects the reference path until d3m_conv_set_path changes
- * it. The fast path covers k = 3; the 1x1x1 conv always runs the
- * reference kernels (it is 0.02 % of the network's FLOPs).
+ * it.
  */
 #ifndef D3M_NN_CONV_H
 #define D3M_NN_CONV_H
