@@ -1,8 +1,8 @@
 /* conv3d_pointwise.cl - the 1x1x1 conv3d (no padding, stride 1 or 2) as a
  * matrix product per voxel: the fast path for k = 1. With stride 1 a
- * work-item handles 16 consecutive voxels as float16 vectors (per-element
- * kernels measured 10 times slower on PoCL); stride 2, which the network
- * does not use, keeps one work-item per output element.
+ * work-item handles 16 consecutive voxels as float16 vectors; kernels with
+ * one work-item per element ran 5 to 12 times slower on PoCL 3.1. Stride
+ * 2, which the network does not use, keeps one work-item per element.
  *
  * Layouts: tensors [N][C][D][H][W], weight [Co][Ci]; depth, height and
  * width are the input's extents. The host rounds global sizes up, so every
