@@ -103,6 +103,18 @@ for _, layer in ipairs(layers) do
   end
 end
 
+-- The 1-minute load average (Linux only). Before the run it counts other
+-- processes, which take cores from the kernels; after the run it also
+-- counts this script's own threads.
+local function load_average()
+  local file = io.open("/proc/loadavg")
+  if file == nil then return "unknown" end
+  local text = file:read("l")
+  file:close()
+  return text:match("^(%S+)") or "unknown"
+end
+
+print(string.format("load average before: %s", load_average()))
 local peak = ops.conv_fma_peak()
 local device = d3m.device()
 print(string.format("device: %s; path %s; batch %d; median of %d runs after a warm-up",
@@ -183,3 +195,4 @@ if all_layers then
     flop * 1e-9, flop / seconds * 1e-9))
 end
 print(string.format("FP32 FMA rate again after the runs: %.1f GFLOP/s", ops.conv_fma_peak()))
+print(string.format("load average after: %s", load_average()))
