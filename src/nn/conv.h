@@ -28,7 +28,8 @@
  * functions overwrite grad_in; the *_backward_weight functions add (+=)
  * into grad_weight and grad_bias, so gradients of several calls accumulate
  * as in PyTorch. grad_bias may be NULL. Element counts of each tensor must
- * stay below 2^31.
+ * stay below 2^31. Results may not share a buffer with an input of the same
+ * call (D3M_ERR_ARG).
  *
  * Two implementations give the same results within float rounding: the
  * fast path (default) and a reference path of plain loops, one output
