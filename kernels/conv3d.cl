@@ -14,12 +14,13 @@
  * next row or in slack the host allocates after the buffer; they only feed
  * accumulators that are never stored. */
 
-#define X_BLOCK 4   /* voxels per work-item along x; the kernels name 4 accumulators */
+#define X_BLOCK 8   /* voxels per work-item along x in conv3d; the kernel names 8 accumulators */
+#define M_BLOCK 8   /* input voxels per work-item along x in the transposed conv (2 outputs each) */
 
 #define TAPS 27
 #define LANES 16
 
-inline int wrap(int i, int n)
+int wrap(int i, int n)
 {
     int r = i % n;
     return r < 0 ? r + n : r;
@@ -85,10 +86,10 @@ __kernel void conv3d_to_channel_last(__global const float *grad, __global float 
 }
 
 /* Store 16 channels of one voxel (x, y, z) of sample n. */
-inline void store_voxel(__global float *output, const float16 acc, __global const float *bias,
-                        const int has_bias, const int n, const int cb, const int channels_out,
-                        const int out_d, const int out_h, const int out_w, const int z,
-                        const int y, const int x)
+void store_voxel(__global float *output, const float16 acc, __global const float *bias,
+                 const int has_bias, const int n, const int cb, const int channels_out,
+                 const int out_d, const int out_h, const int out_w, const int z, const int y,
+                 const int x)
 {
     if (x >= out_w)
         return;
@@ -109,12 +110,16 @@ inline void store_voxel(__global float *output, const float16 acc, __global cons
         acc1 = fma((wv), (float16)((row)[(step)]), acc1);          \
         acc2 = fma((wv), (float16)((row)[2 * (step)]), acc2);      \
         acc3 = fma((wv), (float16)((row)[3 * (step)]), acc3);      \
+        acc4 = fma((wv), (float16)((row)[4 * (step)]), acc4);      \
+        acc5 = fma((wv), (float16)((row)[5 * (step)]), acc5);      \
+        acc6 = fma((wv), (float16)((row)[6 * (step)]), acc6);      \
+        acc7 = fma((wv), (float16)((row)[7 * (step)]), acc7);      \
     } while (0)
 
 /* Periodic conv3d, k = 3, stride STRIDE, on the padded input (extents
- * STRIDE * out + 2). Work-item: 16 output channels (block cb) of 4
+ * STRIDE * out + 2). Work-item: 16 output channels (block cb) of X_BLOCK
  * consecutive voxels along x.
- * Global size: (ceil(out_w / 4) * out_h, out_d, batch * ceil(Co / 16)). */
+ * Global size: (ceil(out_w / X_BLOCK) * out_h, out_d, batch * ceil(Co / 16)). */
 #define DEFINE_CONV3D_FAST_FORWARD(NAME, STRIDE)                                                   \
 __kernel void NAME(__global const float *padded, __global const float *packed,                    \
                    __global const float *bias, const int has_bias, __global float *output,        \
@@ -132,6 +137,7 @@ __kernel void NAME(__global const float *padded, __global const float *packed,  
     const int plane = ph * pw, volume = pd * plane;                                               \
                                                                                                   \
     float16 acc0 = (float16)(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;                        \
+    float16 acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;                                   \
     __global const float *src = padded + n * channels_in * volume + STRIDE * z * plane +          \
                                 STRIDE * y * pw + STRIDE * x0;                                    \
     __global const float *w = packed + cb * channels_in * TAPS * LANES;                           \
@@ -152,6 +158,10 @@ __kernel void NAME(__global const float *padded, __global const float *packed,  
     store_voxel(output, acc1, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 1); \
     store_voxel(output, acc2, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 2); \
     store_voxel(output, acc3, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 3); \
+    store_voxel(output, acc4, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 4); \
+    store_voxel(output, acc5, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 5); \
+    store_voxel(output, acc6, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 6); \
+    store_voxel(output, acc7, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x0 + 7); \
 }
 
 DEFINE_CONV3D_FAST_FORWARD(conv3d_fast_forward_s1, 1)
@@ -161,7 +171,7 @@ DEFINE_CONV3D_FAST_FORWARD(conv3d_fast_forward_s2, 2)
  * output 2m takes tap 1 of input m; an odd output 2m + 1 takes tap 0 of
  * input m + 1 and tap 2 of input m. Indices are into the padded input
  * (input index + 1). Returns the tap count. */
-inline int transpose_taps(const int o, int *tap, int *index)
+int transpose_taps(const int o, int *tap, int *index)
 {
     const int m = o >> 1;
     if ((o & 1) == 0) {
@@ -187,8 +197,8 @@ inline int transpose_taps(const int o, int *tap, int *index)
 
 /* Periodic transposed conv (see conv_transpose3d_ref_forward) on the
  * padded input x of extents in + 2. Work-item: 16 output channels of the
- * 4 output pairs x = 2m, 2m + 1 for m = m0 .. m0 + 3.
- * Global size: (ceil(in_w / 4) * 2 in_h, 2 in_d, batch * ceil(Co / 16)). */
+ * M_BLOCK output pairs x = 2m, 2m + 1 for m = m0 .. m0 + M_BLOCK - 1.
+ * Global size: (ceil(in_w / M_BLOCK) * 2 in_h, 2 in_d, batch * ceil(Co / 16)). */
 __kernel void conv_transpose3d_fast_forward(__global const float *padded,
                                             __global const float *packed,
                                             __global const float *bias, const int has_bias,
@@ -197,12 +207,12 @@ __kernel void conv_transpose3d_fast_forward(__global const float *padded,
                                             const int in_d, const int in_h, const int in_w)
 {
     const int out_d = 2 * in_d, out_h = 2 * in_h, out_w = 2 * in_w;
-    const int m_blocks = (in_w + X_BLOCK - 1) / X_BLOCK;
+    const int m_blocks = (in_w + M_BLOCK - 1) / M_BLOCK;
     const int co_blocks = (channels_out + LANES - 1) / LANES;
     const int gx = get_global_id(0), z = get_global_id(1), ncb = get_global_id(2);
     if (gx >= m_blocks * out_h || z >= out_d || ncb >= batch * co_blocks)
         return;
-    const int m0 = (gx % m_blocks) * X_BLOCK, y = gx / m_blocks;
+    const int m0 = (gx % m_blocks) * M_BLOCK, y = gx / m_blocks;
     const int cb = ncb % co_blocks, n = ncb / co_blocks;
     const int pw = in_w + 2, ph = in_h + 2, pd = in_d + 2;
     const int plane = ph * pw, volume = pd * plane;
@@ -212,7 +222,9 @@ __kernel void conv_transpose3d_fast_forward(__global const float *padded,
     const int ny = transpose_taps(y, tap_y, index_y);
 
     float16 even0 = (float16)(0.0f), even1 = even0, even2 = even0, even3 = even0;
+    float16 even4 = even0, even5 = even0, even6 = even0, even7 = even0;
     float16 odd0 = even0, odd1 = even0, odd2 = even0, odd3 = even0;
+    float16 odd4 = even0, odd5 = even0, odd6 = even0, odd7 = even0;
     __global const float *src = padded + n * channels_in * volume + m0 + 1;
     __global const float *w = packed + cb * channels_in * TAPS * LANES;
     for (int ci = 0; ci < channels_in; ci++) {
@@ -225,6 +237,10 @@ __kernel void conv_transpose3d_fast_forward(__global const float *padded,
                 TRANSPOSE_FMA(1);
                 TRANSPOSE_FMA(2);
                 TRANSPOSE_FMA(3);
+                TRANSPOSE_FMA(4);
+                TRANSPOSE_FMA(5);
+                TRANSPOSE_FMA(6);
+                TRANSPOSE_FMA(7);
             }
         }
         src += volume;
@@ -239,6 +255,14 @@ __kernel void conv_transpose3d_fast_forward(__global const float *padded,
     store_voxel(output, odd2, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 5);
     store_voxel(output, even3, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 6);
     store_voxel(output, odd3, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 7);
+    store_voxel(output, even4, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 8);
+    store_voxel(output, odd4, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 9);
+    store_voxel(output, even5, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 10);
+    store_voxel(output, odd5, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 11);
+    store_voxel(output, even6, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 12);
+    store_voxel(output, odd6, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 13);
+    store_voxel(output, even7, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 14);
+    store_voxel(output, odd7, bias, has_bias, n, cb, channels_out, out_d, out_h, out_w, z, y, x + 15);
 }
 
 /* Partial weight gradients of a periodic k = 3 conv3d over a subset of the

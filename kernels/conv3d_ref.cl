@@ -7,7 +7,7 @@
  * the input's extents. The host rounds global sizes up, so every kernel
  * checks its indices. */
 
-inline int wrap(int i, int n)
+int wrap(int i, int n)
 {
     int r = i % n;
     return r < 0 ? r + n : r;

@@ -1,7 +1,7 @@
 -- bench_conv: GFLOP/s of the periodic convolutions of the D3M network on
--- the current device (D3M_DEVICE selects it), for each pass: forward,
--- input gradient and weight gradient, next to the FP32 FMA rate that a
--- plain kernel reaches on the same device.
+-- the current device (D3M_DEVICE selects it). Each layer's forward, input
+-- gradient and weight gradient pass is timed. The FP32 FMA rate of a plain
+-- kernel on the same device, measured before and after, is the ceiling.
 local d3m = require "d3m"
 local ops = d3m.ops
 
@@ -49,10 +49,10 @@ local function time_median(run)
   d3m.finish()
   local times = {}
   for r = 1, options.runs do
-    local start = ops.wall_clock()
+    local start = d3m.time()
     run()
     d3m.finish()
-    times[r] = ops.wall_clock() - start
+    times[r] = d3m.time() - start
   end
   return median(times)
 end
@@ -71,39 +71,78 @@ end
 
 local n, c, batch = options.size, options.channels, options.batch
 
--- One layer: name, kind ("conv" or "transposed"), channels in and out,
--- input mesh size, stride. FLOPs count 2 per multiply-add of the direct
--- convolution (27 taps for every output voxel of a conv3d; for the
--- transposed conv, 27 taps for every input voxel).
+-- The distinct convolutions of the D3M U-Net with their count per
+-- forward pass (for n = 32, c = 64: 32^3 input, 64 channels at full
+-- resolution). kind "conv" is a periodic 3x3x3 conv3d, "transposed" the
+-- periodic up-sampling conv_transpose3d; size is the input mesh size.
+-- FLOPs count 2 per multiply-add of the direct convolution: k^3 taps per
+-- output voxel of a conv3d, 27 taps per input voxel of the transposed conv.
+-- The last layer is the 1x1x1 conv to the 3 displacement components.
+-- The first layer needs no input gradient in training, so its backward
+-- input pass is timed but left out of the totals.
 local layers = {
-  {name = string.format("conv3d %d->%d %d^3 s1", c, c, n), kind = "conv", ci = c, co = c,
-   size = n, stride = 1},
-  {name = string.format("conv3d %d->%d %d^3 s2", c, 2 * c, n), kind = "conv", ci = c, co = 2 * c,
-   size = n, stride = 2},
-  {name = string.format("conv_transpose3d %d->%d %d^3", 2 * c, c, n / 2), kind = "transposed",
-   ci = 2 * c, co = c, size = n / 2, stride = 1},
-  {name = string.format("conv3d 3->%d %d^3 s1", c, n), kind = "conv", ci = 3, co = c, size = n,
-   stride = 1},
+  {kind = "conv", ci = 3, co = c, size = n, stride = 1, count = 1, first = true},
+  {kind = "conv", ci = c, co = c, size = n, stride = 1, count = 2},
+  {kind = "conv", ci = c, co = 2 * c, size = n, stride = 2, count = 1},
+  {kind = "conv", ci = 2 * c, co = 2 * c, size = n / 2, stride = 1, count = 3},
+  {kind = "conv", ci = 2 * c, co = 4 * c, size = n / 2, stride = 2, count = 1},
+  {kind = "conv", ci = 4 * c, co = 4 * c, size = n / 4, stride = 1, count = 2},
+  {kind = "transposed", ci = 4 * c, co = 2 * c, size = n / 4, stride = 1, count = 1},
+  {kind = "conv", ci = 4 * c, co = 2 * c, size = n / 2, stride = 1, count = 1},
+  {kind = "transposed", ci = 2 * c, co = c, size = n / 2, stride = 1, count = 1},
+  {kind = "conv", ci = 2 * c, co = c, size = n, stride = 1, count = 1},
+  {kind = "conv", ci = c, co = 3, size = n, stride = 1, count = 1, ksize = 1},
 }
+for _, layer in ipairs(layers) do
+  layer.ksize = layer.ksize or 3
+  if layer.kind == "conv" then
+    layer.name = string.format("conv3d k%d %d->%d %d^3 s%d", layer.ksize, layer.ci, layer.co,
+      layer.size, layer.stride)
+  else
+    layer.name = string.format("conv_transpose3d %d->%d %d^3", layer.ci, layer.co, layer.size)
+  end
+end
 
-local peak = ops.conv_fma_peak()
+-- The 1-minute load average (Linux only). Before the run it counts other
+-- processes, which take cores from the kernels; after the run it also
+-- counts this script's own threads.
+local function load_average()
+  local file = io.open("/proc/loadavg")
+  if file == nil then return "unknown" end
+  local text = file:read("l")
+  file:close()
+  return text:match("^(%S+)") or "unknown"
+end
+
+local load_before = load_average()
+local peak_before = ops.conv_fma_peak()
 local device = d3m.device()
 print(string.format("device: %s; path %s; batch %d; median of %d runs after a warm-up",
   device.name, options.path, batch, options.runs))
-print(string.format("FP32 FMA rate of a plain float16 FMA kernel: %.1f GFLOP/s", peak))
-print(string.format("%-32s %-16s %10s %10s %8s", "layer", "pass", "ms", "GFLOP/s", "of FMA"))
+
+-- Rows are printed at the end, against the higher of the FMA rates
+-- measured before and after the runs.
+local rows = {}
+
+-- Totals over the network (layer time x count), per pass.
+local total_seconds = {0, 0, 0}
+local total_flop = {0, 0, 0}
+local all_layers = true
 
 for _, layer in ipairs(layers) do
-  if options.only == nil or layer.name:find(options.only, 1, true) then
+  if options.only ~= nil and not layer.name:find(options.only, 1, true) then
+    all_layers = false
+  else
     local s = layer.size
     local input = random_tensor({batch, layer.ci, s, s, s})
     local weight, bias, out, grad_weight, grad_bias, flop
     if layer.kind == "conv" then
-      weight = random_tensor({layer.co, layer.ci, 3, 3, 3})
+      local k = layer.ksize
+      weight = random_tensor({layer.co, layer.ci, k, k, k})
       bias = random_tensor({layer.co})
       out = ops.conv3d_forward(input, weight, bias, layer.stride)
       local out_voxels = (s // layer.stride) ^ 3
-      flop = 2 * 27 * layer.ci * layer.co * out_voxels * batch
+      flop = 2 * k ^ 3 * layer.ci * layer.co * out_voxels * batch
     else
       weight = random_tensor({layer.ci, layer.co, 3, 3, 3})
       bias = random_tensor({layer.co})
@@ -133,12 +172,38 @@ for _, layer in ipairs(layers) do
           ops.conv_transpose3d_backward_weight(grad_out, input, grad_weight, grad_bias) end},
       }
     end
-    for _, pass in ipairs(passes) do
+    for p, pass in ipairs(passes) do
       local seconds = time_median(pass[2])
       local gflops = flop / seconds * 1e-9
-      print(string.format("%-32s %-16s %10.2f %10.1f %7.0f%%", layer.name, pass[1],
-        seconds * 1e3, gflops, 100 * gflops / peak))
+      rows[#rows + 1] = {layer.name, pass[1], seconds * 1e3, gflops}
+      if not (layer.first and p == 2) then
+        total_seconds[p] = total_seconds[p] + layer.count * seconds
+        total_flop[p] = total_flop[p] + layer.count * flop
+      end
     end
   end
 end
-print(string.format("FP32 FMA rate again after the runs: %.1f GFLOP/s", ops.conv_fma_peak()))
+local peak_after = ops.conv_fma_peak()
+local peak = math.max(peak_before, peak_after)
+print(string.format("load average before: %s, after: %s", load_before, load_average()))
+print(string.format("FP32 FMA rate of a plain float16 FMA kernel: %.1f GFLOP/s before, " ..
+  "%.1f GFLOP/s after the runs", peak_before, peak_after))
+print(string.format("%-32s %-16s %10s %10s %8s", "layer", "pass", "ms", "GFLOP/s", "of FMA"))
+for _, row in ipairs(rows) do
+  print(string.format("%-32s %-16s %10.2f %10.1f %7.0f%%", row[1], row[2], row[3], row[4],
+    100 * row[4] / peak))
+end
+if all_layers then
+  print(string.format("D3M network, %d sample(s), all convolutions:", batch))
+  local names = {"forward", "backward input", "backward weight"}
+  for p = 1, 3 do
+    print(string.format("  %-16s %8.1f ms %8.1f GFLOP %8.1f GFLOP/s", names[p],
+      total_seconds[p] * 1e3, total_flop[p] * 1e-9, total_flop[p] / total_seconds[p] * 1e-9))
+  end
+  local seconds = total_seconds[1] + total_seconds[2] + total_seconds[3]
+  local flop = total_flop[1] + total_flop[2] + total_flop[3]
+  print(string.format("  %-16s %8.1f ms %8.1f GFLOP %8.1f GFLOP/s (%.0f%% of FMA)",
+    "training step", seconds * 1e3, flop * 1e-9, flop / seconds * 1e-9,
+    100 * flop / seconds * 1e-9 / peak))
+end
+

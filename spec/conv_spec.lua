@@ -265,6 +265,13 @@ describe("conv3d shape errors", function()
     assert.matches("got [2, 4, 3, 3, 3]", message, 1, true)
   end)
 
+  it("reject an output that is also the input", function()
+    local x = d3m.zeros{1, 4, 8, 8, 8}
+    local ok, message = pcall(ops.conv3d_forward, x, d3m.zeros{4, 4, 3, 3, 3}, nil, 1, x)
+    assert.is_false(ok)
+    assert.matches("conv3d output shares its buffer with an input", message, 1, true)
+  end)
+
   it("name the expected and the received grad_weight shape", function()
     local ok, message = pcall(ops.conv3d_backward_weight, d3m.zeros{1, 6, 8, 8, 8}, input, 1,
       d3m.zeros{6, 5, 3, 3, 3})

@@ -462,13 +462,18 @@ static void test_paths_agree(const problem *p)
 
 /* ---- cases --------------------------------------------------------------------- */
 
-/* name, transposed, N, Ci, Co, D, H, W, k, stride */
+/* name, transposed, N, Ci, Co, D, H, W, k, stride. The network uses
+ * multiples of 4; odd extents check the remainder handling (fewer than 16
+ * voxels left, fewer than 8 along x). */
 static const problem forward_cases[] = {
     {"conv3d k3 s1 N2 3->5 8x4x12", 0, 2, 3, 5, 8, 4, 12, 3, 1},
     {"conv3d k3 s1 N1 17->20 4x8x8", 0, 1, 17, 20, 4, 8, 8, 3, 1},
     {"conv3d k3 s2 N2 3->5 8x4x12", 0, 2, 3, 5, 8, 4, 12, 3, 2},
     {"conv3d k3 s2 N1 17->33 8x8x16", 0, 1, 17, 33, 8, 8, 16, 3, 2},
     {"conv3d k1 s1 N2 5->3 4x8x12", 0, 2, 5, 3, 4, 8, 12, 1, 1},
+    {"conv3d k1 s2 N1 5->3 4x8x12", 0, 1, 5, 3, 4, 8, 12, 1, 2},
+    {"conv3d k1 s1 N2 5->3 3x5x7", 0, 2, 5, 3, 3, 5, 7, 1, 1},
+    {"conv3d k3 s1 N2 3->5 3x5x7", 0, 2, 3, 5, 3, 5, 7, 3, 1},
     {"conv_transpose3d N2 3->5 4x2x6", 1, 2, 3, 5, 4, 2, 6, 3, 1},
     {"conv_transpose3d N1 17->20 4x4x8", 1, 1, 17, 20, 4, 4, 8, 3, 1},
 };
@@ -477,6 +482,9 @@ static const problem gradient_cases[] = {
     {"conv3d k3 s1 N2 3->5 4x4x8", 0, 2, 3, 5, 4, 4, 8, 3, 1},
     {"conv3d k3 s2 N2 3->5 4x8x8", 0, 2, 3, 5, 4, 8, 8, 3, 2},
     {"conv3d k1 s1 N2 3->5 4x4x4", 0, 2, 3, 5, 4, 4, 4, 1, 1},
+    {"conv3d k1 s2 N1 3->5 4x8x4", 0, 1, 3, 5, 4, 8, 4, 1, 2},
+    {"conv3d k1 s1 N2 3->5 3x3x5", 0, 2, 3, 5, 3, 3, 5, 1, 1},
+    {"conv3d k3 s1 N1 3->5 3x3x5", 0, 1, 3, 5, 3, 3, 5, 3, 1},
     {"conv_transpose3d N2 3->5 2x4x2", 1, 2, 3, 5, 2, 4, 2, 3, 1},
     {"conv_transpose3d N1 5->18 4x4x4", 1, 1, 5, 18, 4, 4, 4, 3, 1},
 };

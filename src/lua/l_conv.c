@@ -7,6 +7,24 @@
 
 int d3m_open_conv(lua_State *L);
 
+/* Run a conv call; when the device is out of memory (the fast path makes
+ * temporary copies), collect Lua garbage to free unreachable tensors and
+ * try once more. The weight-gradient calls allocate every temporary before
+ * they add anything to grad_weight, so a retry does not add twice.
+ * NOTE: no test runs out of device memory, so the retry is untested. A
+ * driver that allocates buffers lazily at launch could fail after the
+ * weight gradient was added and before the bias gradient; then the retry
+ * adds the weight gradient twice. */
+#define CONV_CALL(L, call)                     \
+    do {                                       \
+        int conv_status_ = (call);             \
+        if (conv_status_ == D3M_ERR_MEMORY) {  \
+            lua_gc((L), LUA_GCCOLLECT);        \
+            conv_status_ = (call);             \
+        }                                      \
+        d3m_lua_check((L), conv_status_);      \
+    } while (0)
+
 
 static int check_stride(lua_State *L, int idx)
 {
@@ -27,7 +45,7 @@ static int l_conv3d_forward(lua_State *L)
     size_t shape[5];
     d3m_lua_check(L, d3m_conv3d_output_shape(input, weight, stride, shape));
     d3m_tensor *out = d3m_lua_output_tensor(L, 5, 5, shape, "conv3d output");
-    d3m_lua_check(L, d3m_conv3d_forward(input, weight, bias, stride, out));
+    CONV_CALL(L, d3m_conv3d_forward(input, weight, bias, stride, out));
     return 1;
 }
 
@@ -79,7 +97,7 @@ static int l_conv3d_backward_input(lua_State *L)
     conv3d_input_shape(grad_out, weight, stride, shape);
     check_input_shape(L, 5, shape, "conv3d_backward_input");
     d3m_tensor *grad_in = d3m_lua_output_tensor(L, 4, 5, shape, "conv3d grad_in");
-    d3m_lua_check(L, d3m_conv3d_backward_input(grad_out, weight, stride, grad_in));
+    CONV_CALL(L, d3m_conv3d_backward_input(grad_out, weight, stride, grad_in));
     return 1;
 }
 
@@ -88,12 +106,13 @@ static int l_conv3d_backward_input(lua_State *L)
  * -> grad_weight, grad_bias (both accumulated) */
 static int l_conv3d_backward_weight(lua_State *L)
 {
+    lua_settop(L, 5);
     d3m_tensor *grad_out = d3m_lua_check_tensor(L, 1);
     d3m_tensor *input = d3m_lua_check_tensor(L, 2);
     int stride = check_stride(L, 3);
     d3m_tensor *grad_weight = d3m_lua_check_tensor(L, 4);
     d3m_tensor *grad_bias = d3m_lua_opt_tensor(L, 5);
-    d3m_lua_check(L, d3m_conv3d_backward_weight(grad_out, input, stride, grad_weight, grad_bias));
+    CONV_CALL(L, d3m_conv3d_backward_weight(grad_out, input, stride, grad_weight, grad_bias));
     lua_pushvalue(L, 4);
     lua_pushvalue(L, 5);
     return 2;
@@ -109,7 +128,7 @@ static int l_conv_transpose3d_forward(lua_State *L)
     size_t shape[5];
     d3m_lua_check(L, d3m_conv_transpose3d_output_shape(input, weight, shape));
     d3m_tensor *out = d3m_lua_output_tensor(L, 4, 5, shape, "conv_transpose3d output");
-    d3m_lua_check(L, d3m_conv_transpose3d_forward(input, weight, bias, out));
+    CONV_CALL(L, d3m_conv_transpose3d_forward(input, weight, bias, out));
     return 1;
 }
 
@@ -129,7 +148,7 @@ static int l_conv_transpose3d_backward_input(lua_State *L)
     size_t shape[5] = {grad_out->shape[0], weight->shape[0], grad_out->shape[2] / 2,
                        grad_out->shape[3] / 2, grad_out->shape[4] / 2};
     d3m_tensor *grad_in = d3m_lua_output_tensor(L, 3, 5, shape, "conv_transpose3d grad_in");
-    d3m_lua_check(L, d3m_conv_transpose3d_backward_input(grad_out, weight, grad_in));
+    CONV_CALL(L, d3m_conv_transpose3d_backward_input(grad_out, weight, grad_in));
     return 1;
 }
 
@@ -138,11 +157,12 @@ static int l_conv_transpose3d_backward_input(lua_State *L)
  * -> grad_weight, grad_bias (both accumulated) */
 static int l_conv_transpose3d_backward_weight(lua_State *L)
 {
+    lua_settop(L, 4);
     d3m_tensor *grad_out = d3m_lua_check_tensor(L, 1);
     d3m_tensor *input = d3m_lua_check_tensor(L, 2);
     d3m_tensor *grad_weight = d3m_lua_check_tensor(L, 3);
     d3m_tensor *grad_bias = d3m_lua_opt_tensor(L, 4);
-    d3m_lua_check(L, d3m_conv_transpose3d_backward_weight(grad_out, input, grad_weight, grad_bias));
+    CONV_CALL(L, d3m_conv_transpose3d_backward_weight(grad_out, input, grad_weight, grad_bias));
     lua_pushvalue(L, 3);
     lua_pushvalue(L, 4);
     return 2;
@@ -175,14 +195,6 @@ static int l_conv_fma_peak(lua_State *L)
 }
 
 
-/* ops.wall_clock() -> monotonic seconds */
-static int l_wall_clock(lua_State *L)
-{
-    lua_pushnumber(L, d3m_conv_wall_clock());
-    return 1;
-}
-
-
 static const luaL_Reg functions[] = {
     {"conv3d_forward", l_conv3d_forward},
     {"conv3d_backward_input", l_conv3d_backward_input},
@@ -192,7 +204,6 @@ static const luaL_Reg functions[] = {
     {"conv_transpose3d_backward_weight", l_conv_transpose3d_backward_weight},
     {"conv_path", l_conv_path},
     {"conv_fma_peak", l_conv_fma_peak},
-    {"wall_clock", l_wall_clock},
     {NULL, NULL}};
 
 

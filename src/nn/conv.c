@@ -45,11 +45,9 @@ d3m_conv_path d3m_conv_get_path(void)
 }
 
 
-/* The fast kernels exist for k = 3; the 1x1x1 conv of D3M is tiny and runs
- * on the reference kernels. */
-static int use_fast_path(const conv_dims *dims)
+static int use_fast_path(void)
 {
-    return d3m_conv_get_path() == D3M_CONV_FAST && dims->ksize == 3;
+    return d3m_conv_get_path() == D3M_CONV_FAST;
 }
 
 
@@ -153,6 +151,17 @@ static int check_all_int_range(const d3m_tensor *a, const d3m_tensor *b, const d
 }
 
 
+/* The kernels read their inputs while they write the result, so the two
+ * must be different buffers. */
+static int check_distinct(const d3m_tensor *result, const d3m_tensor *source, const char *what)
+{
+    if (result->buffer != source->buffer)
+        return D3M_OK;
+    return d3m_fail(D3M_ERR_ARG, "%s shares its buffer with an input of the same call; pass a "
+                    "separate tensor (or nil to get a new one)", what);
+}
+
+
 /* dims of the conv3d with this input and weight. */
 static conv_dims conv_dims_of(const d3m_tensor *input, const d3m_tensor *weight, int stride)
 {
@@ -241,13 +250,15 @@ int d3m_conv3d_forward(const d3m_tensor *input, const d3m_tensor *weight, const 
     D3M_TRY(d3m_check_shape(out, "conv3d output", 5, out_shape));
     D3M_TRY(check_bias(bias, weight->shape[0], "conv3d bias"));
     D3M_TRY(check_all_int_range(input, weight, out, "conv3d"));
+    D3M_TRY(check_distinct(out, input, "conv3d output"));
 
     conv_dims dims = conv_dims_of(input, weight, stride);
-    if (use_fast_path(&dims)) {
-        conv_weight_view view = {weight, 1, 0};
-        return d3m_conv_fast_forward(&dims, input, view, bias, out);
-    }
-    return ref_forward(&dims, input, weight, bias, out);
+    if (!use_fast_path())
+        return ref_forward(&dims, input, weight, bias, out);
+    if (dims.ksize == 1)
+        return d3m_conv_pointwise_forward(&dims, input, weight, bias, out);
+    conv_weight_view view = {weight, 1, 0};
+    return d3m_conv_fast_forward(&dims, input, view, bias, out);
 }
 
 
@@ -258,10 +269,13 @@ int d3m_conv3d_backward_input(const d3m_tensor *grad_out, const d3m_tensor *weig
     D3M_TRY(d3m_conv3d_output_shape(grad_in, weight, stride, out_shape));
     D3M_TRY(d3m_check_shape(grad_out, "conv3d backward_input grad_out", 5, out_shape));
     D3M_TRY(check_all_int_range(grad_out, weight, grad_in, "conv3d backward_input"));
+    D3M_TRY(check_distinct(grad_in, grad_out, "conv3d grad_in"));
 
     conv_dims dims = conv_dims_of(grad_in, weight, stride);
-    if (!use_fast_path(&dims))
+    if (!use_fast_path())
         return ref_backward_input(&dims, grad_out, weight, grad_in);
+    if (dims.ksize == 1)
+        return d3m_conv_pointwise_backward_input(&dims, grad_out, weight, grad_in);
 
     /* The adjoint primitive reads grad_out (Co channels) and writes Ci. */
     conv_dims adjoint = dims;
@@ -306,12 +320,16 @@ int d3m_conv3d_backward_weight(const d3m_tensor *grad_out, const d3m_tensor *inp
     D3M_TRY(d3m_check_shape(grad_out, "conv3d backward_weight grad_out", 5, out_shape));
     D3M_TRY(check_bias(grad_bias, grad_out->shape[1], "conv3d grad_bias"));
     D3M_TRY(check_all_int_range(grad_out, input, grad_weight, "conv3d backward_weight"));
+    D3M_TRY(check_distinct(grad_weight, grad_out, "conv3d grad_weight"));
+    D3M_TRY(check_distinct(grad_weight, input, "conv3d grad_weight"));
 
     conv_dims dims = conv_dims_of(input, grad_weight, stride);
-    if (use_fast_path(&dims))
-        D3M_TRY(d3m_conv_fast_backward_weight(&dims, grad_out, input, grad_weight));
-    else
+    if (!use_fast_path())
         D3M_TRY(ref_backward_weight(&dims, grad_out, input, grad_weight));
+    else if (dims.ksize == 1)
+        D3M_TRY(d3m_conv_pointwise_backward_weight(&dims, grad_out, input, grad_weight));
+    else
+        D3M_TRY(d3m_conv_fast_backward_weight(&dims, grad_out, input, grad_weight));
     if (grad_bias != NULL)
         D3M_TRY(d3m_conv_channel_sum(grad_out, grad_bias));
     return D3M_OK;
@@ -359,9 +377,10 @@ int d3m_conv_transpose3d_forward(const d3m_tensor *input, const d3m_tensor *weig
     D3M_TRY(d3m_check_shape(out, "conv_transpose3d output", 5, out_shape));
     D3M_TRY(check_bias(bias, weight->shape[1], "conv_transpose3d bias"));
     D3M_TRY(check_all_int_range(input, weight, out, "conv_transpose3d"));
+    D3M_TRY(check_distinct(out, input, "conv_transpose3d output"));
 
     conv_dims dims = transpose_dims_of(input, weight);
-    if (d3m_conv_get_path() == D3M_CONV_FAST) {
+    if (use_fast_path()) {
         conv_weight_view view = {weight, 0, 0};
         return d3m_conv_fast_transpose_forward(&dims, input, view, bias, out);
     }
@@ -376,12 +395,13 @@ int d3m_conv_transpose3d_backward_input(const d3m_tensor *grad_out, const d3m_te
     D3M_TRY(d3m_conv_transpose3d_output_shape(grad_in, weight, out_shape));
     D3M_TRY(d3m_check_shape(grad_out, "conv_transpose3d backward_input grad_out", 5, out_shape));
     D3M_TRY(check_all_int_range(grad_out, weight, grad_in, "conv_transpose3d backward_input"));
+    D3M_TRY(check_distinct(grad_in, grad_out, "conv_transpose3d grad_in"));
 
     /* The adjoint is conv3d with stride 2 and the weight [Ci][Co] read as
      * conv3d's [out][in]. */
     conv_dims t = transpose_dims_of(grad_in, weight);
     conv_dims dims = adjoint_of_transpose(&t);
-    if (d3m_conv_get_path() == D3M_CONV_FAST) {
+    if (use_fast_path()) {
         conv_weight_view view = {weight, 1, 0};
         return d3m_conv_fast_forward(&dims, grad_out, view, NULL, grad_in);
     }
@@ -401,13 +421,15 @@ int d3m_conv_transpose3d_backward_weight(const d3m_tensor *grad_out, const d3m_t
     D3M_TRY(d3m_check_shape(grad_out, "conv_transpose3d backward_weight grad_out", 5, out_shape));
     D3M_TRY(check_bias(grad_bias, grad_out->shape[1], "conv_transpose3d grad_bias"));
     D3M_TRY(check_all_int_range(grad_out, input, grad_weight, "conv_transpose3d backward_weight"));
+    D3M_TRY(check_distinct(grad_weight, grad_out, "conv_transpose3d grad_weight"));
+    D3M_TRY(check_distinct(grad_weight, input, "conv_transpose3d grad_weight"));
 
     /* dL/dw[ci][co][k] = sum over m of x[ci][m] g[co][2m + k - 1]: the
      * weight gradient of the adjoint stride-2 conv3d with the roles of
      * grad_out and input exchanged, in the same memory layout. */
     conv_dims t = transpose_dims_of(input, grad_weight);
     conv_dims dims = adjoint_of_transpose(&t);
-    if (d3m_conv_get_path() == D3M_CONV_FAST)
+    if (use_fast_path())
         D3M_TRY(d3m_conv_fast_backward_weight(&dims, input, grad_out, grad_weight));
     else
         D3M_TRY(ref_backward_weight(&dims, input, grad_out, grad_weight));

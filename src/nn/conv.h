@@ -28,11 +28,14 @@
  * functions overwrite grad_in; the *_backward_weight functions add (+=)
  * into grad_weight and grad_bias, so gradients of several calls accumulate
  * as in PyTorch. grad_bias may be NULL. Element counts of each tensor must
- * stay below 2^31.
+ * stay below 2^31. Results may not share a buffer with an input of the same
+ * call (D3M_ERR_ARG).
  *
  * Two implementations give the same results within float rounding: the
  * fast path (default) and a reference path of plain loops, one output
- * element per work-item, kept for testing.
+ * element per work-item, kept for testing. D3M_CONV_PATH=reference in the
+ * environment selects the reference path until d3m_conv_set_path changes
+ * it.
  */
 #ifndef D3M_NN_CONV_H
 #define D3M_NN_CONV_H
@@ -91,10 +94,6 @@ int d3m_conv_transpose3d_backward_weight(const d3m_tensor *grad_out, const d3m_t
  * independent float16 FMAs over work_items work-items (best of 3 runs after
  * a warm-up). A ceiling for the convolutions, not a vendor figure. */
 int d3m_conv_measure_fma_peak(size_t work_items, double *gflops);
-
-/* Monotonic wall-clock time in seconds (for timing device work after
- * d3m_finish()). */
-double d3m_conv_wall_clock(void);
 
 #ifdef __cplusplus
 }

@@ -10,9 +10,9 @@
 
 #define FAST_FILE "conv3d.cl"
 #define LANES 16
-#define X_BLOCK 4              /* must equal X_BLOCK in conv3d.cl */
+#define X_BLOCK 8              /* must equal X_BLOCK in conv3d.cl */
+#define M_BLOCK 8              /* must equal M_BLOCK in conv3d.cl */
 #define SLACK (4 * X_BLOCK)    /* floats after a padded input that blocked reads may touch */
-#define LOCAL_X 8              /* work-group size along dimension 0 of the blocked kernels */
 
 /* Weight-gradient partials: enough chunks for about this many work-items
  * (a few per core on CPUs, enough to fill a GPU), capped in memory. */
@@ -23,6 +23,17 @@
 static size_t ceil_div(size_t a, size_t b)
 {
     return (a + b - 1) / b;
+}
+
+
+/* Work-group size along dimension 0 of the blocked kernels. On PoCL 3.1
+ * with 2 CPU cores (scripts/bench_conv.lua), 8 to 32 work-items per group
+ * ran alike and 1 or 64 up to a third slower. GPUs get 64 to fill their
+ * SIMD width. NOTE: the GPU value is a guess, not measured. */
+static size_t blocked_local_size(void)
+{
+    d3m_runtime *rt = d3m_runtime_current();
+    return rt != NULL && rt->info.is_gpu ? 64 : 8;
 }
 
 
@@ -84,7 +95,7 @@ int d3m_conv_fast_forward(const conv_dims *d, const d3m_tensor *input, conv_weig
         int out_w = d->width / d->stride;
         size_t global[3] = {ceil_div((size_t)out_w, X_BLOCK) * (size_t)out_h, (size_t)out_d,
                             (size_t)d->batch * ceil_div((size_t)d->channels_out, LANES)};
-        size_t local[3] = {LOCAL_X, 1, 1};
+        size_t local[3] = {blocked_local_size(), 1, 1};
         const char *kernel = d->stride == 1 ? "conv3d_fast_forward_s1" : "conv3d_fast_forward_s2";
         status = d3m_launch(FAST_FILE, kernel, NULL, 3, global, local, "tttitiiiiii", padded,
                             packed, bias ? bias : packed, bias != NULL, out, d->batch,
@@ -106,10 +117,10 @@ int d3m_conv_fast_transpose_forward(const conv_dims *d, const d3m_tensor *input,
     if (status == D3M_OK)
         status = pack_weight(view, d->channels_out, d->channels_in, &packed);
     if (status == D3M_OK) {
-        size_t global[3] = {ceil_div((size_t)d->width, X_BLOCK) * 2 * (size_t)d->height,
+        size_t global[3] = {ceil_div((size_t)d->width, M_BLOCK) * 2 * (size_t)d->height,
                             2 * (size_t)d->depth,
                             (size_t)d->batch * ceil_div((size_t)d->channels_out, LANES)};
-        size_t local[3] = {LOCAL_X, 1, 1};
+        size_t local[3] = {blocked_local_size(), 1, 1};
         status = d3m_launch(FAST_FILE, "conv_transpose3d_fast_forward", NULL, 3, global, local,
                             "tttitiiiiii", padded, packed, bias ? bias : packed, bias != NULL, out,
                             d->batch, d->channels_in, d->channels_out, d->depth, d->height,

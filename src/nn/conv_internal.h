@@ -40,6 +40,14 @@ int d3m_conv_fast_transpose_forward(const conv_dims *dims, const d3m_tensor *inp
 int d3m_conv_fast_backward_weight(const conv_dims *dims, const d3m_tensor *grad_out,
                                   const d3m_tensor *input, d3m_tensor *grad_weight);
 
+/* Fast path of the 1x1x1 conv3d (dims->ksize = 1), weight [Co][Ci]. */
+int d3m_conv_pointwise_forward(const conv_dims *dims, const d3m_tensor *input,
+                               const d3m_tensor *weight, const d3m_tensor *bias, d3m_tensor *out);
+int d3m_conv_pointwise_backward_input(const conv_dims *dims, const d3m_tensor *grad_out,
+                                      const d3m_tensor *weight, d3m_tensor *grad_in);
+int d3m_conv_pointwise_backward_weight(const conv_dims *dims, const d3m_tensor *grad_out,
+                                       const d3m_tensor *input, d3m_tensor *grad_weight);
+
 /* grad_bias[c] += sum of grad_out[n][c][...] over n and voxels. */
 int d3m_conv_channel_sum(const d3m_tensor *grad_out, d3m_tensor *grad_bias);
 
