@@ -155,7 +155,7 @@ describe("data loader", function()
       assert.are.same(input:shape(), target:shape())
       for s, index in ipairs(info.indices) do
         seen[#seen + 1] = index
-        -- Pure copies: the batch holds the file's values exactly.
+        -- Pure copies: the batch contains the file's values exactly.
         local floats = 3 * n ^ 3
         assert.are.same(set.file:read("za", index):to_table(), sample_values(input, s, floats),
           "input of sample " .. index)
@@ -293,8 +293,8 @@ describe("data errors", function()
 
   it("names the sample that holds NaN", function()
     -- Sample 2's input is the constant 12345 (float32 bits 0x4640E400,
-    -- found nowhere else); one of its values is overwritten on disk with
-    -- a NaN, as a corrupted file would be.
+    -- found nowhere else). One of its values is overwritten on disk with
+    -- a NaN, as in a corrupted file.
     local file = folder .. "/nan.h5"
     do
       local writer <close> = d3m.io.dataset(file, {n = 8, box = 32.0})

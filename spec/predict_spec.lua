@@ -57,9 +57,9 @@ describe("tiled prediction", function()
     local whole = predict.field(model, za, {tile = 0})
     local tiled = predict.field(model, za, {tile = 8})
     assert.are.same({3, 16, 16, 16}, tiled:shape())
-    -- Each kept voxel sees the same inputs in the same order as in one
-    -- piece; 1e-6 (|output| ~ 1) allows for a convolution path chosen by
-    -- grid size that sums in another order.
+    -- Each kept voxel depends on the same inputs, combined in the same
+    -- order as in one piece. The 1e-6 (|output| ~ 1) allows for a
+    -- convolution path, chosen by grid size, that sums in another order.
     local difference = (whole - tiled):max_abs()
     assert.is_true(difference <= 1e-6, "tiles differ from one piece by " .. difference)
 
@@ -103,7 +103,7 @@ describe("tiled prediction", function()
     assert.is_nil(predict.choose_tile(64, 4, 28, budget))
   end)
 
-  it("rejects a short halo and a grid that is not a multiple of 4", function()
+  it("rejects short halos and bad grids", function()
     local za = za_field(16, 1)
     expect_error("halo 24 is smaller than the receptive radius 26", predict.field, model, za,
       {tile = 8, halo = 24})

@@ -95,7 +95,7 @@ describe("training", function()
 
   it("averages the validation loss over every sample", function()
     -- Seven validation samples in batches of 3 (3 + 3 + 1) against the
-    -- mean of per-sample losses; float32 sums of 1536 squares per sample
+    -- mean of per-sample losses. Float32 sums of 1536 squares per sample
     -- agree to about 1e-7 relative, so 1e-5 leaves margin.
     local set <close> = data.open(set_path, {split = {5, 7, 0}})
     local model = d3m.models.d3m{channels = 4, seed = 5}
@@ -157,7 +157,7 @@ describe("training", function()
 
   it("stops on a non-finite loss and keeps the last good checkpoint", function()
     -- Targets of 1e30 Mpc/h are finite in float32, but their squares are
-    -- not: the loss is Inf at the batch that holds sample 1.
+    -- not: the loss is Inf at the batch that contains sample 1.
     local huge = folder .. "/huge.h5"
     do
       local writer <close> = d3m.io.dataset(huge, {n = 8, box = 32.0})
@@ -281,5 +281,26 @@ describe("d3m train", function()
       .. quote(folder .. "/none"), folder .. "/none.log")
     assert.are.equal(1, code)
     assert.matches("has no /fastpm (the target); it contains /za", text, 1, true)
+  end)
+end)
+
+
+describe("d3m.signals", function()
+  after_each(function()
+    d3m.signals.unwatch()
+  end)
+
+  it("records a watched signal once", function()
+    d3m.signals.watch{"INT", "TERM"}
+    assert.is_nil(d3m.signals.pending())
+    d3m.signals.raise("TERM")
+    assert.are.equal("TERM", d3m.signals.pending())
+    assert.is_nil(d3m.signals.pending())
+    d3m.signals.raise("SIGINT")
+    assert.are.equal("INT", d3m.signals.pending())
+  end)
+
+  it("rejects an unknown signal name", function()
+    expect_error("unknown signal 'KILL'", d3m.signals.watch, {"KILL"})
   end)
 end)

@@ -1,10 +1,10 @@
 -- d3m.predict: displacements from a trained D3M model, for grids of any
 -- size that is a multiple of 4. The network is fully convolutional and
 -- periodic, so a box larger than the training box runs as one piece when
--- device memory allows, and otherwise as periodic tiles: each tile is cut
--- from the field with a halo on every side, predicted on its own, and only
--- its centre is kept. A halo at least as wide as the receptive radius
--- gives the same result as one piece (up to float rounding).
+-- device memory allows. Otherwise it runs as periodic tiles. Each tile is
+-- cut from the field with a halo on every side and predicted on its own,
+-- and only its centre is kept. A halo at least as wide as the receptive
+-- radius gives the same result as one piece (up to float rounding).
 local d3m = require "d3m"
 local checkpoint = require "d3m.checkpoint"
 local data = require "d3m.data"

@@ -17,7 +17,7 @@ local progress = require "d3m.progress"
 
 local train = {}
 
--- Settings that fix the order of batches and the model; a resumed run
+-- Settings that fix the order of batches and the model, so a resumed run
 -- must use the values stored in the checkpoint.
 local RESUME_KEYS = {"seed", "batch_size", "input", "target", "augment", "n", "train_samples",
   "validation_samples", "lr", "weight_decay"}
