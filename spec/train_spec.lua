@@ -156,24 +156,34 @@ describe("training", function()
   end)
 
   it("stops on a non-finite loss and keeps the last good checkpoint", function()
-    -- Targets of 1e30 Mpc/h are finite in float32, but their squares are
-    -- not: the loss is Inf at the batch that contains sample 1.
-    local huge = folder .. "/huge.h5"
-    do
-      local writer <close> = d3m.io.dataset(huge, {n = 8, box = 32.0})
+    -- Two files alike but for sample 1: targets of 1e30 Mpc/h are finite
+    -- in float32, but their squares are not, so the loss is Inf at the
+    -- batch that contains sample 1. One epoch on the good file writes
+    -- last.h5; resuming on the bad one must stop and leave it unchanged.
+    local function write_constant(file, first_value)
+      local writer <close> = d3m.io.dataset(file, {n = 8, box = 32.0})
       for s = 1, 4 do
-        local field = d3m.full({3, 8, 8, 8}, s == 1 and 1e30 or 0.1)
+        local field = d3m.full({3, 8, 8, 8}, s == 1 and first_value or 0.1)
         writer:append{za = field, lpt2 = field, fastpm = field, seed = s}
       end
     end
-    local c = config("huge", {dataset = huge, split = {3, 1, 0}, batch_size = 1, epochs = 2})
-    c.seed = 1
+    local good, huge = folder .. "/good.h5", folder .. "/huge.h5"
+    write_constant(good, 0.2)
+    write_constant(huge, 1e30)
+
+    local c = config("huge", {dataset = good, split = {3, 1, 0}, batch_size = 1, epochs = 1})
+    train.run(c)
+    local last = folder .. "/huge/last.h5"
+    assert.are.equal(3, checkpoint.read(last).attrs.iteration)
+
+    c.dataset, c.epochs, c.resume = huge, 2, true
     local ok, message = pcall(train.run, c)
     assert.is_false(ok)
-    assert.matches("training loss is inf at epoch 1, batch %d+ %(iteration %d+, samples 1%)",
+    assert.matches("training loss is inf at epoch 2, batch %d+ %(iteration %d+, samples 1%)",
       message)
-    assert.matches("stopped without updating the model", message, 1, true)
-    assert.is_false(exists(folder .. "/huge/last.h5"))
+    assert.matches("stopped without updating the model, the last good checkpoint is '" .. last
+      .. "'", message, 1, true)
+    assert.are.equal(3, checkpoint.read(last).attrs.iteration)
   end)
 end)
 

@@ -288,18 +288,22 @@ end
 
 
 -- The batch tensors [count, 3, n, n, n] and their [1, 3 count, n, n, n]
--- views, which ops.concat fills.
+-- views, which ops.concat fills. One set per batch size, because the last
+-- batch of an epoch may be smaller than the others.
 function Loader:batch_tensors(count)
-  if not self.batch or self.batch.count ~= count then
+  self.batch_sets = self.batch_sets or {}
+  local batch = self.batch_sets[count]
+  if not batch then
     local n = self.dataset.n
     local input, target = d3m.zeros{count, 3, n, n, n}, d3m.zeros{count, 3, n, n, n}
-    self.batch = {
-      count = count, input = input, target = target,
+    batch = {
+      input = input, target = target,
       input_view = input:reshape{1, 3 * count, n, n, n},
       target_view = target:reshape{1, 3 * count, n, n, n},
     }
+    self.batch_sets[count] = batch
   end
-  return self.batch
+  return batch
 end
 
 
