@@ -2,8 +2,8 @@
 -- target by default) with the settings of He et al. 2019: MSE loss, Adam
 -- (lr 1e-4, L2 weight decay 1e-4 added to the gradient), batch 50, an
 -- 80/10/10 split and augmentation by the 48 symmetries of the cube.
--- The loop itself is d3m.train.run (lua/d3m/train.lua); copy this script
--- and call the pieces there to change it.
+-- The loop itself is d3m.train.run in lua/d3m/train.lua. To change it,
+-- copy this script and call the pieces of d3m.train instead.
 local cli = require "d3m.cli"
 local train = require "d3m.train"
 
@@ -19,8 +19,8 @@ parser:option("--input", "Input field of the training set: za, lpt2 or fastpm.",
   :choices {"za", "lpt2", "fastpm"}
 parser:option("--target", "Target field of the training set: za, lpt2 or fastpm.", "fastpm")
   :choices {"za", "lpt2", "fastpm"}
-parser:option("--channels", "Width: channels of the first level (64 in the paper; the others "
-  .. "are 2x and 4x this).", "64"):convert(cli.positive_integer("--channels"))
+parser:option("--channels", "Width: channels of the first level, 64 in He et al. 2019 (the "
+  .. "deeper levels have 2x and 4x this).", "64"):convert(cli.positive_integer("--channels"))
 parser:option("--epochs", "Epochs to train (counted from the start of the run, so a resumed "
   .. "run can be extended). Default 10 unless --iterations is given.")
   :convert(cli.positive_integer("--epochs"))

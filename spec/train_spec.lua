@@ -141,7 +141,7 @@ describe("training", function()
   end)
 
   it("refuses to overwrite a run without --resume", function()
-    expect_error("already holds a run (last.h5); pass --resume", train.run,
+    expect_error("already contains a run (last.h5); pass --resume", train.run,
       config("two", {epochs = 2}))
   end)
 

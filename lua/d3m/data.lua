@@ -317,7 +317,7 @@ local function is_consecutive(indices, symmetries)
 end
 
 
--- Reads sample `index` of field `name` into out [1, 3, n, n, n]; a failure
+-- Reads sample `index` of field `name` into out [1, 3, n, n, n]. A failure
 -- (NaN or Inf found by d3m.io, a damaged chunk) names the 1-based index.
 function Loader:read_sample(name, index, out)
   local file = self.dataset.file
@@ -357,8 +357,8 @@ function Loader:assemble(indices, symmetries)
   local count = #indices
   local batch = self:batch_tensors(count)
 
-  -- Consecutive unaugmented samples (validation) are read in one call;
-  -- when that fails, the sample-by-sample path names the bad sample.
+  -- Consecutive unaugmented samples (validation) are read in one call.
+  -- When that fails, the sample-by-sample path names the bad sample.
   local read_whole = is_consecutive(indices, symmetries)
     and pcall(dataset.file.read, dataset.file, dataset.input, indices[1], count, batch.input)
     and pcall(dataset.file.read, dataset.file, dataset.target, indices[1], count, batch.target)

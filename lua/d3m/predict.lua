@@ -16,7 +16,7 @@ local predict = {}
 -- stride-2 convolution from spacing s adds s, and the transposed step to
 -- spacing s adds s (y[2m+1] reads x[m] and x[m+1]). Along the deepest
 -- path: layer1 2, layer2 1, layer3 4, layer4 2, layer5 8, deconv1 2,
--- layer6 4, deconv2 1, layer7 2; the 1x1x1 output layer adds 0.
+-- layer6 4, deconv2 1, layer7 2. The 1x1x1 output layer adds nothing.
 predict.RECEPTIVE_RADIUS = 26
 -- The smallest multiple of 4 that covers it: tiles must start on multiples
 -- of 4 so that the two stride-2 levels sample the same voxels as in one piece.
@@ -24,7 +24,7 @@ predict.DEFAULT_HALO = 28
 
 -- Device bytes of one forward pass in evaluation mode, per input voxel and
 -- first-level channel: 17.6 to 18.3 measured with d3m.memory() for
--- channels 4 to 16 on 32^3 grids (PoCL); 20 leaves some margin.
+-- channels 4 to 16 on 32^3 grids (PoCL), so 20 leaves some margin.
 local BYTES_PER_VOXEL_CHANNEL = 4 * 20
 
 
@@ -238,7 +238,7 @@ local function open_source(path, field)
     source.seeds = file:read_integers("seed")
   end
 
-  -- A training set is read one sample at a time; other files whole.
+  -- A training set is read one sample at a time, other files whole.
   local is_training_set, reader = false, nil
   if field == "za" or field == "lpt2" or field == "fastpm" then
     is_training_set, reader = pcall(d3m.io.dataset, path, {mode = "r"})

@@ -3,10 +3,10 @@
 -- gradient, validation over the whole validation set, the best model kept,
 -- atomic checkpoints every epoch and on SIGINT / SIGTERM, exact resume.
 --
--- train.run(config) is what `d3m train` calls; train.step and
--- train.evaluate are the pieces for writing another loop.
+-- `d3m train` calls train.run(config). train.step and train.evaluate are
+-- the pieces for writing another loop.
 --
--- Counting: an iteration is one optimizer step on one batch; epoch e
+-- Counting: an iteration is one optimizer step on one batch, and epoch e
 -- (1-based) covers iterations (e - 1) B + 1 .. e B for B batches per epoch.
 -- The checkpoint attribute `epoch` counts completed epochs.
 local d3m = require "d3m"
@@ -428,7 +428,7 @@ function train.run(config)
   self.best_path = config.output .. "/best.h5"
   self.csv_path = config.output .. "/train.csv"
   if not config.resume and file_exists(self.last_path) then
-    error(string.format("'%s' already holds a run (last.h5); pass --resume to continue it or "
+    error(string.format("'%s' already contains a run (last.h5); pass --resume to continue it or "
       .. "choose another output folder", config.output), 0)
   end
   log.to_file(config.output .. "/train.log")
