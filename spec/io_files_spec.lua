@@ -90,6 +90,15 @@ describe("d3m.io files", function()
     assert.are.equal("int64", d3m.io.info(path, "seed").dtype)
   end)
 
+  it("writes integer tables through a file object without attributes", function()
+    local path = folder .. "/seeds_object.h5"
+    do
+      local file <close> = d3m.io.open(path, "w")
+      file:write("seed", { 7, 8, 9 })
+    end
+    assert.are.same({ 7, 8, 9 }, (d3m.io.read_integers(path, "seed")))
+  end)
+
   it("round-trips attributes on file, group and dataset", function()
     local path = folder .. "/attrs.h5"
     d3m.io.write(path, "/stats/power", d3m.from_table({ 1, 2 }, { 2 }),

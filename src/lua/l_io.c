@@ -272,6 +272,7 @@ static int file_write(lua_State *L)
 {
     d3m_h5file *f = check_file(L);
     const char *name = luaL_checkstring(L, 2);
+    lua_settop(L, 4);   /* the scratch buffer below must not land at index 4 */
     if (lua_istable(L, 3)) {
         size_t count = 0;
         int64_t *values = check_integer_table(L, 3, name, &count);
