@@ -159,6 +159,42 @@ static inline float *displaced_positions(const float *disp, size_t n, double box
 }
 
 
+/* Move particles pos [count, 3] in place by the displacement disp [3, n^3]
+ * interpolated trilinearly at each particle, and wrap them into [0, box). */
+static inline void displace_particles(float *pos, size_t count, const float *disp, size_t n,
+                                      double box)
+{
+    size_t cells = n * n * n;
+    for (size_t p = 0; p < count; p++) {
+        long base[3];
+        double frac[3], shift[3] = {0.0, 0.0, 0.0};
+        for (int d = 0; d < 3; d++) {
+            double u = pos[3 * p + (size_t)d] / box * (double)n;
+            base[d] = (long)floor(u);
+            frac[d] = u - floor(u);
+        }
+        for (int corner = 0; corner < 8; corner++) {
+            double w = 1.0;
+            size_t index = 0;
+            for (int d = 0; d < 3; d++) {
+                int up = (corner >> d) & 1;
+                w *= up ? frac[d] : 1.0 - frac[d];
+                long c = ((base[d] + up) % (long)n + (long)n) % (long)n;
+                index = index * n + (size_t)c;
+            }
+            for (int d = 0; d < 3; d++)
+                shift[d] += w * disp[(size_t)d * cells + index];
+        }
+        for (int d = 0; d < 3; d++) {
+            double x = fmod(pos[3 * p + (size_t)d] + shift[d], box);
+            if (x < 0.0)
+                x += box;
+            pos[3 * p + (size_t)d] = (float)(x < box ? x : 0.0);
+        }
+    }
+}
+
+
 /* Host cloud-in-cell density 1 + delta = rho / mean on an n^3 mesh: a test
  * fixture standing in for the library's painting. */
 static inline float *host_cic_density(const float *pos, size_t count, size_t n, double box)
