@@ -101,3 +101,58 @@ describe("stats.zeta", function()
                      "stats.zeta: opts.lmax must be an integer from 0 to 10, got 11")
   end)
 end)
+
+
+describe("stats.zeta_mesh", function()
+  it("gives zeta = 0 for a uniform mesh", function()
+    local n, box = 16, 64
+    local result = d3m.stats.zeta_mesh(d3m.full({n, n, n}, 2.5), {box = box, edges = {4, 8, 12}, lmax = 3})
+    for l = 0, 3 do
+      for b1 = 1, 2 do
+        for b2 = 1, 2 do
+          -- Products of float FFT outputs of a constant: 1e-5.
+          assert.is_true(math.abs(result.zeta[l][b1][b2]) < 1e-5,
+                         string.format("l = %d: %g", l, result.zeta[l][b1][b2]))
+        end
+      end
+    end
+    -- Shell [4, 8) on a mesh of side 4: the 6 + 12 separations at 4 and 4 sqrt 2
+    -- and 8 at 4 sqrt 3; volumes in (Mpc/h)^3.
+    assert.are.equal(26 * 64, result.volumes[1])
+  end)
+
+  it("counts the same triplets as stats.zeta for particles at mesh nodes", function()
+    local n, box = 8, 32
+    math.randomseed(17)
+    local counts, xyz = {}, {}
+    for i = 1, n ^ 3 do
+      counts[i] = 0
+    end
+    local particles = 600
+    for p = 1, particles do
+      -- clustered: half the particles in one corner octant
+      local limit = p % 2 == 0 and n // 2 - 1 or n - 1
+      local i, j, l = math.random(0, limit), math.random(0, limit), math.random(0, n - 1)
+      counts[(i * n + j) * n + l + 1] = counts[(i * n + j) * n + l + 1] + 1
+      xyz[3 * p - 2], xyz[3 * p - 1], xyz[3 * p] = i * box / n, j * box / n, l * box / n
+    end
+    local opts = {box = box, edges = {4, 8, 12, 16}, lmax = 4}
+    local mesh = d3m.stats.zeta_mesh(d3m.from_table(counts, {n, n, n}), opts)
+    local pairs = d3m.stats.zeta(d3m.from_table(xyz, {particles, 3}), opts)
+    for l = 0, 4 do
+      for b1 = 1, 3 do
+        for b2 = 1, 3 do
+          local v1 = d3m.stats.shell_volume(opts.edges[b1], opts.edges[b1 + 1])
+          local v2 = d3m.stats.shell_volume(opts.edges[b2], opts.edges[b2 + 1])
+          local delta = l == 0 and 1 or 0
+          local from_pairs = (pairs.zeta[l][b1][b2] + delta) * v1 * v2
+          local from_mesh = (mesh.zeta[l][b1][b2] + delta) * mesh.volumes[b1] * mesh.volumes[b2]
+          -- float FFTs of an 8^3 mesh: 1e-4 of the l = 0 size.
+          assert.is_true(math.abs(from_pairs - from_mesh) < 1e-4 * v1 * v2,
+                         string.format("l = %d, bins (%d, %d): pairs %g, mesh %g", l, b1, b2,
+                                       from_pairs / (v1 * v2), from_mesh / (v1 * v2)))
+        end
+      end
+    end
+  end)
+end)
