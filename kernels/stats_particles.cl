@@ -2,7 +2,7 @@
  * [S, 3, n^3] (component d along mesh axis d): positions q + Psi and the
  * point-wise relative displacement error. */
 
-/* Positions [n^3, 3] = q + Psi wrapped into [0, box), q = (i, j, k) box / n. */
+/* Positions [3, n^3] = q + Psi wrapped into [0, box), q = (i, j, k) box / n. */
 __kernel void stats_positions(__global float *out, __global const float *disp, const int n,
                               const float box)
 {
@@ -14,7 +14,7 @@ __kernel void stats_positions(__global float *out, __global const float *disp, c
     for (int d = 0; d < 3; d++) {
         float x = q[d] * (box / n) + disp[d * cells + p];
         x -= box * floor(x / box);
-        out[3 * p + d] = x < box ? x : 0.0f;   /* x == box after rounding of tiny negatives */
+        out[d * cells + p] = x < box ? x : 0.0f;   /* x == box after rounding of tiny negatives */
     }
 }
 

@@ -195,9 +195,11 @@ describe("stats.positions", function()
     disp[1] = -1       -- particle (0, 0, 0), axis 0: -1 wraps to 9
     disp[n ^ 3] = 2    -- particle (1, 1, 1), axis 0: 5 + 2 = 7
     local pos = d3m.stats.positions(d3m.from_table(disp, {3, n, n, n}), {box = box})
-    assert.are.same({8, 3}, pos:shape())
+    assert.are.same({3, 8}, pos:shape())
     local rows = pos:to_table()
-    assert.are.same({9, 0, 0, 0, 0, 5}, {table.unpack(rows, 1, 6)})
-    assert.are.same({7, 5, 5}, {table.unpack(rows, 22, 24)})
+    -- rows: x of particles 1..8, then y, then z
+    assert.are.same({9, 0, 0}, {rows[1], rows[9], rows[17]})
+    assert.are.same({0, 0, 5}, {rows[2], rows[10], rows[18]})
+    assert.are.same({7, 5, 5}, {rows[8], rows[16], rows[24]})
   end)
 end)

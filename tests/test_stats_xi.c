@@ -58,6 +58,22 @@ static void test_counts_match_host(void)
          * (the device may contract r2 into FMAs); allow 2 such pairs. */
         CHECK(fabs(count[b] - expected[b]) <= 2.0, "bin %d: %g pairs, host loop %g", b,
               count[b], expected[b]);
+
+    /* The same particles as [3, N] (one coordinate per row) give the same counts. */
+    float *rows = malloc(3 * n * sizeof *rows);
+    for (size_t p = 0; p < n; p++)
+        for (size_t d = 0; d < 3; d++)
+            rows[d * n + p] = pos[3 * p + d];
+    size_t tshape[2] = {3, n};
+    d3m_tensor *transposed = tensor_from(2, tshape, rows);
+    double x2[5], value2[5], count2[5];
+    d3m_binned out2 = {5, x2, value2, count2};
+    REQUIRE_OK(d3m_stats_xi_pairs(transposed, box, edges, &out2));
+    for (int b = 0; b < 5; b++)
+        CHECK(count2[b] == count[b], "bin %d: [3, N] gives %g pairs, [N, 3] %g", b, count2[b],
+              count[b]);
+    d3m_tensor_free(transposed);
+    free(rows);
     d3m_tensor_free(t);
     free(pos);
 }

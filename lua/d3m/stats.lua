@@ -38,14 +38,15 @@ end
 
 
 -- Classify a tensor by its shape: "mesh" [n, n, n], "displacement"
--- [3, n, n, n], "components" [C, n, n, n], "positions" [N, 3], or nil.
+-- [3, n, n, n], "components" [C, n, n, n], "positions" [3, N] or [N, 3],
+-- or nil.
 local function shape_kind(x)
   local s = x:shape()
   if #s == 3 and s[1] == s[2] and s[2] == s[3] then
     return "mesh", s[1]
   elseif #s == 4 and s[2] == s[3] and s[3] == s[4] then
     return s[1] == 3 and "displacement" or "components", s[2]
-  elseif #s == 2 and s[2] == 3 then
+  elseif #s == 2 and (s[1] == 3 or s[2] == 3) then
     return "positions", nil
   end
   return nil
@@ -80,7 +81,7 @@ end
 
 -- ---- positions and painting ----------------------------------------------------
 
---- Positions [n^3, 3] (Mpc/h, wrapped into [0, box)) of particles at the grid
+--- Positions [3, n^3] (Mpc/h, wrapped into [0, box)) of particles at the grid
 -- nodes q = (i, j, k) box / n moved by a displacement [3, n, n, n], whose
 -- component d is along mesh axis d.
 function stats.positions(displacement, opts)
@@ -90,7 +91,7 @@ function stats.positions(displacement, opts)
 end
 
 
--- Particle positions [N, 3] from positions or a displacement.
+-- Particle positions ([3, N] or [N, 3]) from positions or a displacement.
 local function particle_positions(x, box, fname)
   local kind = shape_kind(x)
   if kind == "positions" then
@@ -98,7 +99,7 @@ local function particle_positions(x, box, fname)
   elseif kind == "displacement" then
     return cstats.positions(x, box)
   end
-  error(string.format("stats.%s: particles must be positions [N, 3] or a displacement [3, n, n, n], got %s",
+  error(string.format("stats.%s: particles must be positions [3, N] or [N, 3] or a displacement [3, n, n, n], got %s",
                       fname, shape_string(x)), 3)
 end
 
@@ -116,8 +117,12 @@ local function density_contrast(rho, fname)
 end
 
 
--- Paint particles with d3m.pm.paint (CIC) on an n^3 mesh.
+-- Paint particles [3, N] with d3m.pm.paint (CIC) on an n^3 mesh.
 local function paint(positions, n, box, fname)
+  if positions:shape()[1] ~= 3 then
+    error(string.format("stats.%s: painting takes positions [3, N], got %s; store one coordinate per row",
+                        fname, shape_string(positions)), 3)
+  end
   local d3m = require "d3m"
   local pm = d3m.pm
   if pm == nil or pm.paint == nil then
@@ -160,7 +165,7 @@ local function prepare_field(x, opts, box, fname)
     local count = positions:shape()[1]
     local mesh_n = opts.mesh or n
     if mesh_n == nil then
-      error(string.format("stats.%s: give opts.mesh, the painting mesh size, for positions [N, 3]", fname), 3)
+      error(string.format("stats.%s: give opts.mesh, the painting mesh size, for positions [3, N]", fname), 3)
     end
     local rho = paint(positions, mesh_n, box, fname)
     return density_contrast(rho, fname), "cic", volume / count, mesh_n
@@ -176,7 +181,7 @@ end
 -- opts: box (Mpc/h, required); kind = "mesh" (default for [n, n, n] and
 -- [C, n, n, n]: the field itself, components summed), "displacement"
 -- (default for [3, n, n, n]: the three component powers summed, no painting)
--- or "density" (a painted density mesh, or particles as positions [N, 3] or a
+-- or "density" (a painted density mesh, or particles as positions [3, N] or a
 -- displacement [3, n, n, n], painted with d3m.pm.paint on opts.mesh cells per
 -- side; delta = rho / mean - 1); window = "cic" (default for density: divide
 -- by prod_i [1 - 2/3 sin^2(k_i H / 2)]), "sinc2" or "none"; edges (h/Mpc) or
@@ -351,7 +356,7 @@ end
 
 
 --- xi(r) by pair counting (natural estimator DD / RR - 1, RR = N (N - 1)
--- V_bin / V analytic, minimum-image separations). positions: [N, 3] or a
+-- V_bin / V analytic, minimum-image separations). positions: [3, N], [N, 3] or a
 -- displacement [3, n, n, n]. opts: box, edges (Mpc/h, the last at most
 -- box / 2) or width / bins / rmin. Returns {r, xi, DD, edges}: the mean pair
 -- separation, xi and the ordered pair count per bin.
@@ -404,7 +409,8 @@ end
 
 
 --- 3PCF multipoles by the Slepian & Eisenstein (2015, MNRAS 454, 4142)
--- algorithm on particles. positions: [N, 3] or a displacement [3, n, n, n].
+-- algorithm on particles. positions: [3, N], [N, 3] or a displacement
+-- [3, n, n, n].
 -- opts: box; weights (tensor [N], default 1); edges (Mpc/h) or width / bins /
 -- rmin (default 10 bins of 5 Mpc/h from 0; r_max <= box / 2); lmax (default
 -- 8, at most 10); self_terms (default true: keep the a = b terms on diagonal
@@ -430,7 +436,7 @@ end
 --- 3PCF multipoles of a density mesh by FFT convolutions with Y_lm shell
 -- kernels ((lmax + 1)^2 real inverse FFTs per bin). x: a painted density
 -- mesh [n, n, n] (any normalisation: divided by its mean), or particles
--- ([N, 3] or [3, n, n, n]) painted with d3m.pm.paint on opts.mesh cells.
+-- ([3, N] or [3, n, n, n]) painted with d3m.pm.paint on opts.mesh cells.
 -- The normalisation is that of stats.zeta with the shell volumes V'_b of the
 -- mesh separations in each bin (returned as volumes), so a uniform mesh
 -- gives zeta = 0; self terms are part of the mesh sums.

@@ -201,13 +201,13 @@ static int l_zeta_mesh(lua_State *L)
 }
 
 
-/* positions(displacement, box [, out]) -> tensor [n^3, 3] */
+/* positions(displacement, box [, out]) -> tensor [3, n^3] */
 static int l_positions(lua_State *L)
 {
     d3m_tensor *disp = d3m_lua_check_tensor(L, 1);
     double box = luaL_checknumber(L, 2);
     size_t n = disp->ndim == 4 ? disp->shape[1] : 0;
-    size_t shape[2] = {n * n * n, 3};
+    size_t shape[2] = {3, n * n * n};
     if (n == 0)
         luaL_argerror(L, 1, "a displacement [3, n, n, n] expected");
     d3m_tensor *out = d3m_lua_output_tensor(L, 3, 2, shape, "output of stats.positions");

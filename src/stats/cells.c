@@ -27,16 +27,32 @@ int d3m_check_radial_edges(const double *edges, int nbins, double box, const cha
 }
 
 
+/* Particle count and layout of a positions tensor: [3, N] or [3, ...]
+ * (component-major, *rows = 0) or [N, 3] (one particle per row, *rows = 1). */
+static int particle_layout(const d3m_tensor *positions, size_t *count, int *rows)
+{
+    if (positions->ndim >= 2 && positions->shape[0] == 3) {
+        *count = positions->numel / 3;
+        *rows = 0;
+    } else if (positions->ndim == 2 && positions->shape[1] == 3) {
+        *count = positions->shape[0];
+        *rows = 1;
+    } else {
+        char text[96];
+        d3m_format_shape(text, sizeof text, positions->ndim, positions->shape);
+        return d3m_fail(D3M_ERR_SHAPE, "particle positions have shape %s; expected [3, N] (row d "
+                        "holds coordinate d, in Mpc/h) or [N, 3]", text);
+    }
+    return D3M_OK;
+}
+
+
 static int read_particles(const d3m_tensor *positions, const d3m_tensor *weights, double box,
                           float **xyzw)
 {
-    if (positions->ndim != 2 || positions->shape[1] != 3) {
-        char text[96];
-        d3m_format_shape(text, sizeof text, positions->ndim, positions->shape);
-        return d3m_fail(D3M_ERR_SHAPE, "particle positions have shape %s; expected [N, 3] (x, y, "
-                        "z per row, in Mpc/h)", text);
-    }
-    size_t count = positions->shape[0];
+    size_t count = 0;
+    int rows = 0;
+    D3M_TRY(particle_layout(positions, &count, &rows));
     if (count < 2)
         return d3m_fail(D3M_ERR_SHAPE, "%zu particles given; pair statistics need at least 2",
                         count);
@@ -55,7 +71,7 @@ static int read_particles(const d3m_tensor *positions, const d3m_tensor *weights
         status = d3m_tensor_read(weights, w);
     for (size_t p = 0; status == D3M_OK && p < count; p++) {
         for (int d = 0; d < 3; d++) {
-            double x = pos[3 * p + (size_t)d];
+            double x = rows ? pos[3 * p + (size_t)d] : pos[(size_t)d * count + p];
             if (!isfinite(x)) {
                 status = d3m_fail(D3M_ERR_VALUE, "particle %zu has a non-finite coordinate %g",
                                   p, x);
@@ -145,7 +161,8 @@ int d3m_cells_build(const d3m_tensor *positions, const d3m_tensor *weights, doub
     d3m_runtime *rt = d3m_runtime_current();
     if (rt == NULL)
         return D3M_ERR_DEVICE;
-    out->count = positions->ndim == 2 ? positions->shape[0] : 0;
+    int rows;
+    D3M_TRY(particle_layout(positions, &out->count, &rows));
     out->box = box;
 
     /* Cells of side >= r_max / 2, and not many more cells than particles. */

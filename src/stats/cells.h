@@ -18,7 +18,7 @@ typedef struct d3m_cells {
     cl_mem start;         /* int [nc^3 + 1] */
 } d3m_cells;
 
-/* Sort positions [N, 3] (weights [N] or NULL for 1) into cells of side at
+/* Sort positions [3, N] or [N, 3] (weights [N] or NULL for 1) into cells of side at
  * least r_max / 2. r_max must be in (0, box / 2]. */
 int d3m_cells_build(const d3m_tensor *positions, const d3m_tensor *weights, double box,
                     double r_max, d3m_cells *out);

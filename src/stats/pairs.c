@@ -102,9 +102,9 @@ int d3m_stats_xi_pairs(const d3m_tensor *positions, double box, const double *ed
 {
     int nbins = out->nbins;
     D3M_TRY(d3m_check_radial_edges(edges, nbins, box, "xi by pair counting"));
-    if (positions->ndim == 2 && positions->shape[0] > (size_t)INT32_MAX / (size_t)nbins)
+    if (positions->numel / 3 > (size_t)INT32_MAX / (size_t)nbins)
         return d3m_fail(D3M_ERR_ARG, "%zu particles with %d bins overflow the kernel's int "
-                        "indices; use fewer particles or bins", positions->shape[0], nbins);
+                        "indices; use fewer particles or bins", positions->numel / 3, nbins);
     d3m_cells cells;
     D3M_TRY(d3m_cells_build(positions, NULL, box, edges[nbins], &cells));
     cl_mem edges2 = NULL;

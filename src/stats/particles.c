@@ -17,7 +17,7 @@ int d3m_stats_positions(const d3m_tensor *displacement, double box, d3m_tensor *
                         displacement->shape[1], displacement->shape[2], displacement->shape[3]);
     if (!(box > 0.0))
         return d3m_fail(D3M_ERR_ARG, "positions: box = %g; give the box side in Mpc/h", box);
-    size_t cells = n * n * n, out_shape[2] = {cells, 3};
+    size_t cells = n * n * n, out_shape[2] = {3, cells};
     D3M_TRY(d3m_check_shape(out, "positions output", 2, out_shape));
     size_t local = 64, global = d3m_round_up(cells, local);
     return d3m_launch("stats_particles.cl", "stats_positions", NULL, 1, &global, &local, "ttif",

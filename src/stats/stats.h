@@ -7,9 +7,11 @@
  * Units: lengths in Mpc/h, wavenumbers in h/Mpc, power in (Mpc/h)^3.
  * Meshes are float32 tensors [n, n, n] (or [C, n, n, n] for C components)
  * covering a box of side `box`; cell (i, j, k) sits at (i, j, k) * box / n.
- * Particle positions are tensors [N, 3] in Mpc/h, any values: they are
- * wrapped into [0, box). Weights, where taken, are a tensor [N] or NULL
- * for unit weights.
+ * Particle positions are tensors [3, N] (row d holds coordinate d;
+ * [3, n, n, n] counts as [3, n^3]) or [N, 3] (one
+ * particle per row; [3, 3] reads as [3, N]), in Mpc/h, any values: they
+ * are wrapped into [0, box). Weights, where taken, are a tensor [N] or
+ * NULL for unit weights.
  *
  * Bin edges are ascending arrays of nbins + 1 values; bin b is
  * [edges[b], edges[b + 1]).
@@ -71,9 +73,9 @@ int d3m_stats_xi_mesh(const d3m_tensor *a, double box, d3m_window window, double
 /* ---- particles ---------------------------------------------------------- */
 
 /*
- * Positions [N, 3] of particles on the grid q = (i, j, k) * box / n moved by
- * a displacement [3, n, n, n] (component d along array axis d), wrapped
- * into [0, box). out has shape [n^3, 3]; particle (i, j, k) is row
+ * Positions of particles on the grid q = (i, j, k) * box / n moved by a
+ * displacement [3, n, n, n] (component d along array axis d), wrapped into
+ * [0, box). out has shape [3, n^3]; particle (i, j, k) is column
  * (i n + j) n + k.
  */
 int d3m_stats_positions(const d3m_tensor *displacement, double box, d3m_tensor *out);

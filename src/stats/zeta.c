@@ -207,9 +207,9 @@ int d3m_stats_zeta_counts(const d3m_tensor *positions, const d3m_tensor *weights
     const char *what = "3PCF multipoles";
     D3M_TRY(check_lmax(lmax, what));
     D3M_TRY(d3m_check_radial_edges(edges, nbins, box, what));
-    if (positions->ndim == 2 && positions->shape[0] > (size_t)INT32_MAX)
+    if (positions->numel / 3 > (size_t)INT32_MAX)
         return d3m_fail(D3M_ERR_ARG, "%s: %zu particles exceed the kernel's int indices", what,
-                        positions->shape[0]);
+                        positions->numel / 3);
     zeta_job job;
     memset(&job, 0, sizeof job);
     job.nbins = nbins;
