@@ -8,6 +8,9 @@
 #define LMAX 10
 #endif
 #define NLM ((LMAX + 1) * (LMAX + 2) / 2)
+#ifndef NBINS
+#define NBINS 10
+#endif
 
 /* Index of (l, m), 0 <= m <= l, in the triangular a_lm layout. */
 #define LM(l, m) ((l) * ((l) + 1) / 2 + (m))
@@ -99,7 +102,7 @@ __kernel void xi_pair_counts(__global const float4 *pos, __global const int *sta
  * tabulated by the host; Y_lm = Q_lm (x + i y)^m, which equals
  * Pbar_lm(cos theta) e^{i m phi} without dividing by sin theta.
  */
-static void add_ylm(__global float *alm, float w, float x, float y, float z,
+static void add_ylm(float *alm, float w, float x, float y, float z,
                     __global const float *qmm, __global const float *coef_a,
                     __global const float *coef_b)
 {
@@ -133,8 +136,12 @@ static void add_ylm(__global float *alm, float w, float x, float y, float z,
 /*
  * a_lm(b) = sum over secondaries j in radial bin b of w_j Y_lm(r_hat_pj)
  * for primaries p = first .. first + n - 1. Row p - first of out has
- * nbins blocks of stride floats: 2 NLM values (complex a_lm, m >= 0) and
- * then sum w_j^2 (for removing self terms). Pairs at r = 0 are skipped.
+ * nbins (= NBINS) blocks of stride (= 2 NLM + 1) floats: the complex a_lm
+ * for m >= 0, then sum w_j^2 (for removing self terms). Pairs at r = 0 are
+ * skipped. The sums run in a private array, which on PoCL (2 cores, 32^3
+ * particles) was 1.7 times faster than adding into the global row.
+ * NOTE: on GPUs this array spills out of registers; a work-group per
+ * primary with the a_lm in local memory would suit them better.
  */
 __kernel void zeta_alm(__global const float4 *pos, __global const int *start, const int nc,
                        const int reach, const int span, const float box,
@@ -147,9 +154,9 @@ __kernel void zeta_alm(__global const float4 *pos, __global const int *start, co
     if (i >= n)
         return;
     int p = first + i;
-    __global float *row = out + (size_t)i * nbins * stride;
-    for (int k = 0; k < nbins * stride; k++)
-        row[k] = 0.0f;
+    float acc[NBINS * (2 * NLM + 1)];
+    for (int k = 0; k < NBINS * (2 * NLM + 1); k++)
+        acc[k] = 0.0f;
     float4 me = pos[p];
     int cx = cell_of(me.x, box, nc), cy = cell_of(me.y, box, nc), cz = cell_of(me.z, box, nc);
     for (int ox = 0; ox < span; ox++)
@@ -169,11 +176,14 @@ __kernel void zeta_alm(__global const float4 *pos, __global const int *start, co
                     if (b < 0)
                         continue;
                     float inv = rsqrt(r2);
-                    __global float *block = row + b * stride;
+                    float *block = acc + b * (2 * NLM + 1);
                     add_ylm(block, other.w, dx * inv, dy * inv, dz * inv, qmm, coef_a, coef_b);
                     block[2 * NLM] += other.w * other.w;
                 }
             }
+    __global float *row = out + (size_t)i * nbins * stride;
+    for (int k = 0; k < NBINS * (2 * NLM + 1); k++)
+        row[k] = acc[k];
 }
 
 

@@ -101,6 +101,7 @@ int d3m_stats_xi_pairs(const d3m_tensor *positions, double box, const double *ed
 /* ---- three-point multipoles --------------------------------------------- */
 
 #define D3M_ZETA_MAX_L 10
+#define D3M_ZETA_MAX_BINS 64   /* radial bins of d3m_stats_zeta_counts */
 
 /*
  * Triplet multipole sums of Slepian & Eisenstein (2015) in a
@@ -112,8 +113,8 @@ int d3m_stats_xi_pairs(const d3m_tensor *positions, double box, const double *ed
  * a_lm accumulated in float on the device and the sums over m and p in
  * double on the host. Terms with a == b (diagonal bins only) are included
  * when self_terms is non-zero and removed otherwise.
- * nl is lmax + 1 with lmax <= D3M_ZETA_MAX_L; the last edge must not exceed
- * box / 2. multipoles receives nl * nbins * nbins values, N_l(b1, b2) at
+ * nl is lmax + 1 with lmax <= D3M_ZETA_MAX_L, nbins <= D3M_ZETA_MAX_BINS;
+ * the last edge must not exceed box / 2. multipoles receives nl * nbins * nbins values, N_l(b1, b2) at
  * (l * nbins + b1) * nbins + b2, symmetric in b1, b2.
  * weights may be NULL (unit weights).
  */

@@ -207,6 +207,10 @@ int d3m_stats_zeta_counts(const d3m_tensor *positions, const d3m_tensor *weights
     const char *what = "3PCF multipoles";
     D3M_TRY(check_lmax(lmax, what));
     D3M_TRY(d3m_check_radial_edges(edges, nbins, box, what));
+    if (nbins > D3M_ZETA_MAX_BINS)
+        return d3m_fail(D3M_ERR_ARG, "%s: %d radial bins given; at most %d are supported (each "
+                        "work-item keeps a_lm of every bin in private memory)", what, nbins,
+                        D3M_ZETA_MAX_BINS);
     if (positions->numel / 3 > (size_t)INT32_MAX)
         return d3m_fail(D3M_ERR_ARG, "%s: %zu particles exceed the kernel's int indices", what,
                         positions->numel / 3);
@@ -216,7 +220,7 @@ int d3m_stats_zeta_counts(const d3m_tensor *positions, const d3m_tensor *weights
     job.lmax = lmax;
     job.self_terms = self_terms;
     job.stride = (lmax + 1) * (lmax + 2) + 1;
-    snprintf(job.options, sizeof job.options, "-DLMAX=%d", lmax);
+    snprintf(job.options, sizeof job.options, "-DLMAX=%d -DNBINS=%d", lmax, nbins);
 
     d3m_cells cells;
     D3M_TRY(d3m_cells_build(positions, weights, box, edges[nbins], &cells));
