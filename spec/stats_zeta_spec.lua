@@ -91,6 +91,22 @@ describe("stats.zeta", function()
     local residual, convention = d3m.stats.zeta_residual(result, result, {lmax = 2})
     assert.are.equal(0, residual)
     assert.truthy(convention:find("b1 <= b2", 1, true))
+
+    -- bins as a table of edges; the residual of a 10% change is 0.1
+    local narrow = d3m.stats.zeta(d3m.from_table(xyz, {n, 3}), {box = 100, lmax = 1, bins = {10, 20, 30}})
+    assert.are.equal(2, #narrow.zeta[1])
+    local scaled = {zeta = {}}
+    for l = 0, 1 do
+      scaled.zeta[l] = {}
+      for b1 = 1, 2 do
+        scaled.zeta[l][b1] = {}
+        for b2 = 1, 2 do
+          scaled.zeta[l][b1][b2] = 1.1 * narrow.zeta[l][b1][b2]
+        end
+      end
+    end
+    local r = d3m.stats.zeta_residual(scaled, narrow, {lmax = 1})
+    assert.is_true(math.abs(r - 0.1) < 1e-12)
   end)
 
   it("rejects r_max above box / 2 and lmax above 10", function()

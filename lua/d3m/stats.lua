@@ -338,9 +338,13 @@ end
 
 -- ---- two-point correlation ------------------------------------------------------
 
+-- Radial edges from opts.edges (or opts.bins given as a table of edges), or
+-- opts.bins bins of opts.width from opts.rmin (default 0).
 local function radial_edges(opts, fname, default_width, default_count)
   if opts.edges then
     return opts.edges
+  elseif type(opts.bins) == "table" then
+    return opts.bins
   end
   local width, count = opts.width or default_width, opts.bins or default_count
   local lo = opts.rmin or 0
@@ -411,8 +415,9 @@ end
 --- 3PCF multipoles by the Slepian & Eisenstein (2015, MNRAS 454, 4142)
 -- algorithm on particles. positions: [3, N], [N, 3] or a displacement
 -- [3, n, n, n].
--- opts: box; weights (tensor [N], default 1); edges (Mpc/h) or width / bins /
--- rmin (default 10 bins of 5 Mpc/h from 0; r_max <= box / 2); lmax (default
+-- opts: box; weights (tensor [N], default 1); edges (Mpc/h; or bins = a table
+-- of edges) or width / bins / rmin (default 10 bins of 5 Mpc/h from 0;
+-- r_max <= box / 2); lmax (default
 -- 8, at most 10); self_terms (default true: keep the a = b terms on diagonal
 -- bins).
 -- Returns {zeta, N, edges, lmax, convention}: zeta[l][b1][b2] for l = 0 ..
@@ -463,12 +468,14 @@ end
 
 --- Relative 3PCF residual: the mean over l = 0 .. lmax (default 8) and bin
 -- pairs b1 <= b2 of |zeta_pred - zeta_true| / |zeta_true|, on results of
--- stats.zeta or stats.zeta_mesh (or their zeta tables).
--- Returns the residual and a string stating the convention.
+-- stats.zeta or stats.zeta_mesh (or their zeta tables). Terms with
+-- zeta_true = 0 have no relative error and are left out.
+-- Returns the residual, a string stating the convention, and the number of
+-- terms left out.
 function stats.zeta_residual(pred, truth, opts)
   local zp, zt = pred.zeta or pred, truth.zeta or truth
   local lmax = (opts and opts.lmax) or 8
-  local sum, terms = 0, 0
+  local sum, terms, left_out = 0, 0, 0
   for l = 0, lmax do
     if zp[l] == nil or zt[l] == nil then
       error(string.format("stats.zeta_residual: multipole l = %d is missing; compute zeta with lmax >= %d",
@@ -476,14 +483,19 @@ function stats.zeta_residual(pred, truth, opts)
     end
     for b1 = 1, #zt[l] do
       for b2 = b1, #zt[l] do
-        sum = sum + math.abs(zp[l][b1][b2] - zt[l][b1][b2]) / math.abs(zt[l][b1][b2])
-        terms = terms + 1
+        local t = zt[l][b1][b2]
+        if t == 0 then
+          left_out = left_out + 1
+        else
+          sum = sum + math.abs(zp[l][b1][b2] - t) / math.abs(t)
+          terms = terms + 1
+        end
       end
     end
   end
   local convention = string.format("mean over l = 0..%d and bins b1 <= b2 of |zeta_pred - zeta_true| / |zeta_true|; %s",
                                    lmax, truth.convention or ZETA_CONVENTION)
-  return sum / terms, convention
+  return sum / terms, convention, left_out
 end
 
 
