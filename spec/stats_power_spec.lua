@@ -177,6 +177,27 @@ describe("stats.pointwise_error", function()
     assert.are.equal(0, e.skipped)
   end)
 
+  it("treats [S, 3, ...] and a list of S fields alike", function()
+    local a_true, a_pred = normal_noise(21, 3 * 8), normal_noise(22, 3 * 8)
+    local b_true, b_pred = normal_noise(23, 3 * 8), normal_noise(24, 3 * 8)
+    local listed = d3m.stats.pointwise_error(
+      {d3m.from_table(a_pred, {3, 2, 2, 2}), d3m.from_table(b_pred, {3, 2, 2, 2})},
+      {d3m.from_table(a_true, {3, 2, 2, 2}), d3m.from_table(b_true, {3, 2, 2, 2})})
+    local function concat(x, y)
+      local out = {table.unpack(x)}
+      for i = 1, #y do
+        out[#out + 1] = y[i]
+      end
+      return out
+    end
+    local batched = d3m.stats.pointwise_error(d3m.from_table(concat(a_pred, b_pred), {2, 3, 2, 2, 2}),
+                                              d3m.from_table(concat(a_true, b_true), {2, 3, 2, 2, 2}))
+    assert.are.equal(16, batched.particles)
+    -- Same float errors, summed in a different order: 1e-6 relative.
+    assert.is_true(math.abs(listed.mean - batched.mean) < 1e-6 * batched.mean)
+    assert.are.equal(listed.max, batched.max)
+  end)
+
   it("skips particles with zero true displacement", function()
     local e = d3m.stats.pointwise_error(d3m.full({3, 1, 1, 2}, 1), d3m.zeros{3, 1, 1, 2})
     assert.are.equal(2, e.skipped)
