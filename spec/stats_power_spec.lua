@@ -51,7 +51,7 @@ describe("stats.power", function()
     assert.is_nil(p.shot_noise)
   end)
 
-  it("gives the shot noise V / N for Poisson particles counted on the mesh", function()
+  it("gives V / N for Poisson counts", function()
     -- Nearest-grid-point counts of uniform points: white noise of power V / N.
     local particles = 20000
     math.randomseed(7)

@@ -1,7 +1,7 @@
 /* stats_testing.h - helpers shared by the statistics tests: a seeded random
- * generator, tensors from host arrays, check macros, and test fixtures
- * (a smooth random displacement field and a host CIC assignment) built
- * from first principles so the tests need no other part of d3m. */
+ * generator, tensors from host arrays, check macros and test fixtures. The
+ * fixtures (a smooth random displacement field, a host CIC assignment) are
+ * built from first principles, so the tests need no other part of d3m. */
 #ifndef D3M_STATS_TESTING_H
 #define D3M_STATS_TESTING_H
 

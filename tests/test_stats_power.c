@@ -57,8 +57,10 @@ static void test_plane_wave(const long *f)
             CHECK(fabs(total / 2.0 - expected) < 1e-4 * expected,
                   "wave (%ld,%ld,%ld): bin %d holds %g, expected 2 x %g", f[0], f[1], f[2], b,
                   total, expected);
-            CHECK(s.x[b] >= edges[b] && s.x[b] < edges[b + 1], "mean k %g outside [%g, %g)",
-                  s.x[b], edges[b], edges[b + 1]);
+            CHECK(s.x[b] >= edges[b], "mean k %g below the bin [%g, %g)", s.x[b], edges[b],
+                  edges[b + 1]);
+            CHECK(s.x[b] < edges[b + 1], "mean k %g above the bin [%g, %g)", s.x[b], edges[b],
+                  edges[b + 1]);
         } else {
             /* Leakage is float round-off only: 1e-9 of the wave power. */
             CHECK(fabs(total) < 1e-9 * expected, "wave (%ld,%ld,%ld): bin %d holds %g", f[0],

@@ -6,7 +6,7 @@
 #include "runtime/runtime.h"
 
 /* Particles sorted by cell. Cell (cx, cy, cz) has index (cx nc + cy) nc + cz
- * and holds sorted particles start[c] .. start[c + 1] - 1. A primary visits
+ * and contains the sorted particles start[c] .. start[c + 1] - 1. A primary visits
  * the span = min(2 reach + 1, nc) cells per axis around its own cell, which
  * covers every separation up to r_max exactly once. */
 typedef struct d3m_cells {

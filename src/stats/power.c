@@ -1,5 +1,5 @@
 /* power.c - binned power spectra of meshes and xi(r) from the mesh power.
- * The r2c transform runs on the device; the mode sums read the half-space
+ * The r2c transform runs on the device. The mode sums read the half-space
  * spectrum back and accumulate in double, because a float sum over 10^6
  * modes would lose the low-amplitude bins. */
 #include <math.h>

@@ -1,10 +1,10 @@
 /* zeta.c - three-point multipoles zeta_l(r1, r2) by the algorithm of
- * Slepian & Eisenstein (2015, MNRAS 454, 4142): per primary, spherical-
- * harmonic sums a_lm over each radial bin of secondaries, then
- * sum_m a_lm(b1) a_lm(b2)^*, which by the addition theorem equals
- * (2l + 1) / (4 pi) times the sum of P_l over the triplets. The pair
- * version walks cell lists on the device (kernels/stats_pairs.cl); the
- * mesh version builds a_lm(b, x) by FFT convolution with shell kernels. */
+ * Slepian & Eisenstein (2015, MNRAS 454, 4142). Each primary gets the
+ * spherical-harmonic sums a_lm over each radial bin of secondaries. By the
+ * addition theorem, sum_m a_lm(b1) a_lm(b2)^* is (2l + 1) / (4 pi) times
+ * the sum of P_l over the triplets. The pair version walks cell lists on
+ * the device (kernels/stats_pairs.cl). The mesh version builds a_lm(b, x)
+ * by FFT convolution with shell kernels. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
