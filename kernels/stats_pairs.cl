@@ -52,19 +52,22 @@ static int cell_of(float x, float box, int nc)
 }
 
 
-/* Ordered pair counts and separation sums per primary:
- * counts[p nbins + b] and rsum[p nbins + b] for p < n. */
+/* Ordered pair counts and separation sums of primaries p = first + i,
+ * i < n: counts[i nbins + b] and rsum[i nbins + b]. */
 __kernel void xi_pair_counts(__global const float4 *pos, __global const int *start, const int nc,
                              const int reach, const int span, const float box,
-                             __global const float *edges2, const int nbins, const int n,
-                             __global uint *counts, __global float *rsum)
+                             __global const float *edges2, const int nbins, const int first,
+                             const int n, __global uint *counts, __global float *rsum)
 {
-    int p = get_global_id(0);
-    if (p >= n)
+    int i = get_global_id(0);
+    if (i >= n)
         return;
+    int p = first + i;
+    counts += (size_t)i * nbins;
+    rsum += (size_t)i * nbins;
     for (int b = 0; b < nbins; b++) {
-        counts[p * nbins + b] = 0;
-        rsum[p * nbins + b] = 0.0f;
+        counts[b] = 0;
+        rsum[b] = 0.0f;
     }
     float4 me = pos[p];
     int cx = cell_of(me.x, box, nc), cy = cell_of(me.y, box, nc), cz = cell_of(me.z, box, nc);
@@ -84,8 +87,8 @@ __kernel void xi_pair_counts(__global const float4 *pos, __global const int *sta
                     int b = radial_bin(r2, edges2, nbins);
                     if (b < 0)
                         continue;
-                    counts[p * nbins + b] += 1;
-                    rsum[p * nbins + b] += sqrt(r2);
+                    counts[b] += 1;
+                    rsum[b] += sqrt(r2);
                 }
             }
 }

@@ -57,10 +57,15 @@ static int read_buffer(cl_mem buffer, size_t bytes, void *host)
 }
 
 
-/* Launch the pair-count kernel and sum its per-primary rows into out. */
+#define CHUNK_BYTES (32u << 20)   /* per-primary rows read back per launch */
+
+
+/* Launch the pair-count kernel on chunks of primaries and sum their rows into out. */
 static int count_pairs(const d3m_cells *cells, cl_mem edges2, int nbins, d3m_binned *out)
 {
-    size_t n = cells->count, rows = n * (size_t)nbins;
+    size_t n = cells->count, row_bytes = (size_t)nbins * (sizeof(cl_uint) + sizeof(float));
+    size_t chunk = CHUNK_BYTES / row_bytes < n ? CHUNK_BYTES / row_bytes : n;
+    size_t rows = chunk * (size_t)nbins;
     cl_mem counts = NULL, rsum = NULL;
     unsigned *host_counts = malloc(rows * sizeof *host_counts);
     float *host_rsum = malloc(rows * sizeof *host_rsum);
@@ -71,22 +76,22 @@ static int count_pairs(const d3m_cells *cells, cl_mem edges2, int nbins, d3m_bin
         status = new_buffer(rows * sizeof(cl_uint), &counts);
     if (status == D3M_OK)
         status = new_buffer(rows * sizeof(float), &rsum);
-    size_t local = 64, global = d3m_round_up(n, local);
-    if (status == D3M_OK)
+    for (size_t first = 0; status == D3M_OK && first < n; first += chunk) {
+        size_t count = n - first < chunk ? n - first : chunk;
+        size_t local = 64, global = d3m_round_up(count, local), used = count * (size_t)nbins;
         status = d3m_launch("stats_pairs.cl", "xi_pair_counts", NULL, 1, &global, &local,
-                            "bbiiifbiibb", cells->positions, cells->start, cells->nc,
-                            cells->reach, cells->span, cells->box, edges2, nbins, (int)n, counts,
-                            rsum);
-    if (status == D3M_OK)
-        status = read_buffer(counts, rows * sizeof(cl_uint), host_counts);
-    if (status == D3M_OK)
-        status = read_buffer(rsum, rows * sizeof(float), host_rsum);
-    if (status == D3M_OK)
-        for (size_t p = 0; p < n; p++)
-            for (int b = 0; b < nbins; b++) {
-                out->count[b] += host_counts[p * (size_t)nbins + (size_t)b];
-                out->x[b] += host_rsum[p * (size_t)nbins + (size_t)b];
-            }
+                            "bbiiifbiiibb", cells->positions, cells->start, cells->nc,
+                            cells->reach, cells->span, cells->box, edges2, nbins, (int)first,
+                            (int)count, counts, rsum);
+        if (status == D3M_OK)
+            status = read_buffer(counts, used * sizeof(cl_uint), host_counts);
+        if (status == D3M_OK)
+            status = read_buffer(rsum, used * sizeof(float), host_rsum);
+        for (size_t i = 0; status == D3M_OK && i < used; i++) {
+            out->count[i % (size_t)nbins] += host_counts[i];
+            out->x[i % (size_t)nbins] += host_rsum[i];
+        }
+    }
     if (counts != NULL)
         clReleaseMemObject(counts);
     if (rsum != NULL)
@@ -102,9 +107,9 @@ int d3m_stats_xi_pairs(const d3m_tensor *positions, double box, const double *ed
 {
     int nbins = out->nbins;
     D3M_TRY(d3m_check_radial_edges(edges, nbins, box, "xi by pair counting"));
-    if (positions->numel / 3 > (size_t)INT32_MAX / (size_t)nbins)
-        return d3m_fail(D3M_ERR_ARG, "%zu particles with %d bins overflow the kernel's int "
-                        "indices; use fewer particles or bins", positions->numel / 3, nbins);
+    if (positions->numel / 3 > (size_t)INT32_MAX)
+        return d3m_fail(D3M_ERR_ARG, "%zu particles overflow the kernel's int indices; use "
+                        "fewer than 2^31", positions->numel / 3);
     d3m_cells cells;
     D3M_TRY(d3m_cells_build(positions, NULL, box, edges[nbins], &cells));
     cl_mem edges2 = NULL;
