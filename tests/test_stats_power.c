@@ -72,29 +72,32 @@ static void test_plane_wave(const long *f)
 }
 
 
-/* Mode counts per bin equal a direct count of the full grid's vectors. */
-static void test_mode_counts(void)
+/* Mode counts per bin equal a direct count of the full grid's vectors, for
+ * even n (with a Nyquist plane) and odd n (without). */
+static void test_mode_counts(size_t n)
 {
-    size_t shape[3] = {N, N, N};
-    float *host = calloc(N * N * N, sizeof *host);
+    size_t shape[3] = {n, n, n};
+    float *host = calloc(n * n * n, sizeof *host);
     d3m_tensor *mesh = tensor_from(3, shape, host);
-    double edges[N / 2];
+    double edges[N / 2 + 1];
     spectrum s;
-    spectrum_init(&s, d3m_stats_default_k_edges(BOX, N, edges));
+    spectrum_init(&s, d3m_stats_default_k_edges(BOX, (int)n, edges));
     REQUIRE_OK(d3m_stats_power(mesh, NULL, BOX, D3M_WINDOW_NONE, edges, &s.binned));
     double k_f = 2.0 * M_PI / BOX;
+    long lo = -(long)((n - 1) / 2), hi = (long)(n / 2);
     for (int b = 0; b < s.binned.nbins; b++) {
         double count = 0.0;
-        for (long i = -N / 2 + 1; i <= N / 2; i++)
-            for (long j = -N / 2 + 1; j <= N / 2; j++)
-                for (long l = -N / 2 + 1; l <= N / 2; l++) {
+        for (long i = lo; i <= hi; i++)
+            for (long j = lo; j <= hi; j++)
+                for (long l = lo; l <= hi; l++) {
                     double k = k_f * sqrt((double)(i * i + j * j + l * l));
                     if (k >= edges[b] && k < edges[b + 1])
                         count += 1.0;
                 }
         /* Every full-grid vector is one half-space mode or the conjugate
          * of one, so the counts are equal integers. */
-        CHECK(s.count[b] == count, "bin %d: %g modes, direct count %g", b, s.count[b], count);
+        CHECK(s.count[b] == count, "n = %zu, bin %d: %g modes, direct count %g", n, b, s.count[b],
+              count);
     }
     d3m_tensor_free(mesh);
     free(host);
@@ -262,7 +265,8 @@ int main(void)
     test_plane_wave(wave_a);
     test_plane_wave(wave_b);
     test_plane_wave(wave_c);
-    test_mode_counts();
+    test_mode_counts(N);
+    test_mode_counts(N - 1);
     test_white_noise();
     test_cross_power();
     test_window();
