@@ -41,7 +41,7 @@ __kernel void tensor_scale(__global float *out, __global const float *a, const f
         out[i] = alpha * a[i];
 }
 
-__kernel void tensor_axpy(__global float *y, const float alpha, __global const float *x,
+__kernel void tensor_axpy(__global float *y, __global const float *x, const float alpha,
                           const long n)
 {
     long i = get_global_id(0);

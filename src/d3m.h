@@ -174,8 +174,12 @@ int d3m_fft_r2c(const d3m_tensor *real, d3m_tensor *complex_out);
  * input is left unchanged. n3 is taken from real_out's shape. */
 int d3m_fft_c2r(const d3m_tensor *complex_in, d3m_tensor *real_out);
 
-/* Name of the FFT backend in use for the current device ("clfft"). */
+/* Name of the FFT backend in use ("vkfft" or "clfft"). */
 const char *d3m_fft_backend(void);
+
+/* Choose the FFT backend: "vkfft" or "clfft". Without a call, $D3M_FFT
+ * chooses, and VkFFT is the default. */
+int d3m_fft_use_backend(const char *name);
 
 /* ---- library ------------------------------------------------------------ */
 

@@ -1,12 +1,42 @@
 /* fft.c - shape checks and backend dispatch for the 3D real FFTs of d3m.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fft.h"
 
+static const d3m_fft_backend_ops *chosen;
+
+
+static const d3m_fft_backend_ops *find_backend(const char *name)
+{
+    if (strcmp(name, "clfft") == 0)
+        return &d3m_fft_clfft;
+    if (strcmp(name, "vkfft") == 0)
+        return &d3m_fft_vkfft;
+    return NULL;
+}
+
+
+int d3m_fft_use_backend(const char *name)
+{
+    const d3m_fft_backend_ops *b = find_backend(name);
+    if (b == NULL)
+        return d3m_fail(D3M_ERR_ARG, "unknown FFT backend '%s'; use \"clfft\" or \"vkfft\"", name);
+    chosen = b;
+    return D3M_OK;
+}
+
+
+/* The backend chosen by d3m_fft_use_backend, else $D3M_FFT, else VkFFT
+ * (faster than clFFT on PoCL in the measurements of docs/benchmarks.md). */
 static const d3m_fft_backend_ops *backend(void)
 {
-    return &d3m_fft_clfft;
+    if (chosen == NULL) {
+        const char *name = getenv("D3M_FFT");
+        chosen = name && name[0] && find_backend(name) ? find_backend(name) : &d3m_fft_vkfft;
+    }
+    return chosen;
 }
 
 
@@ -19,7 +49,8 @@ const char *d3m_fft_backend(void)
 void d3m_fft_release(d3m_runtime *rt);
 void d3m_fft_release(d3m_runtime *rt)
 {
-    backend()->release(rt);
+    d3m_fft_clfft.release(rt);
+    d3m_fft_vkfft.release(rt);
 }
 
 

@@ -22,5 +22,6 @@ typedef struct d3m_fft_backend_ops {
 } d3m_fft_backend_ops;
 
 extern const d3m_fft_backend_ops d3m_fft_clfft;
+extern const d3m_fft_backend_ops d3m_fft_vkfft;
 
 #endif

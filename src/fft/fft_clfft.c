@@ -3,6 +3,7 @@
 #include <clFFT.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fft.h"
 
@@ -37,9 +38,14 @@ static int ensure_setup(d3m_runtime *rt)
     if (rt->fft_state != NULL)
         return D3M_OK;
     if (setup_count == 0) {
+        /* Filled by hand: clfftInitSetupData is a C99 inline function in
+         * clFFT.h that unoptimised builds do not emit. */
         clfftSetupData data;
+        memset(&data, 0, sizeof data);
+        data.major = clfftVersionMajor;
+        data.minor = clfftVersionMinor;
+        data.patch = clfftVersionPatch;
         d3m_fft_shape none = {0, 0, 0, 0};
-        CLFFT_CHECK(clfftInitSetupData(&data), &none);
         CLFFT_CHECK(clfftSetup(&data), &none);
         /* clFFT destroys its plan registry in a static destructor registered
          * by clfftSetup; registering the shutdown after it makes ours run

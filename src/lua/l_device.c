@@ -1,6 +1,7 @@
 /* l_device.c - device listing and selection: d3m.devices(), d3m.use_device(),
  * d3m.device(), d3m.finish(). */
 #include <stdlib.h>
+#include <time.h>
 
 #include "lbind.h"
 
@@ -92,9 +93,19 @@ static int l_last_error(lua_State *L)
 }
 
 
+/* d3m.time(): monotonic wall-clock seconds, for rates and timings. */
+static int l_time(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + 1e-9 * (lua_Number)ts.tv_nsec);
+    return 1;
+}
+
+
 static const luaL_Reg functions[] = {
     {"devices", l_devices}, {"use_device", l_use_device}, {"device", l_device},
-    {"finish", l_finish}, {"last_error", l_last_error}, {NULL, NULL}};
+    {"finish", l_finish}, {"last_error", l_last_error}, {"time", l_time}, {NULL, NULL}};
 
 
 int d3m_open_device(lua_State *L)

@@ -58,8 +58,17 @@ static int l_backend(lua_State *L)
 }
 
 
+/* d3m.fft.use_backend("vkfft" | "clfft") */
+static int l_use_backend(lua_State *L)
+{
+    d3m_lua_check(L, d3m_fft_use_backend(luaL_checkstring(L, 1)));
+    return 0;
+}
+
+
 static const luaL_Reg functions[] = {
-    {"r2c", l_r2c}, {"c2r", l_c2r}, {"backend", l_backend}, {NULL, NULL}};
+    {"r2c", l_r2c}, {"c2r", l_c2r}, {"backend", l_backend}, {"use_backend", l_use_backend},
+    {NULL, NULL}};
 
 
 int d3m_open_fft(lua_State *L)

@@ -17,7 +17,8 @@ typedef struct d3m_runtime {
     cl_command_queue queue;
     d3m_device_info info;
     d3m_program_entry *programs;   /* built programs and their kernels */
-    void *fft_state;               /* owned by the FFT backend */
+    void *fft_state;               /* owned by the clFFT backend */
+    void *vkfft_state;             /* owned by the VkFFT backend */
     struct d3m_runtime *next;      /* every runtime made in this process */
 } d3m_runtime;
 

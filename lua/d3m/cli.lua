@@ -1,0 +1,49 @@
+-- Command-line parsing for the scripts in scripts/, built on lua-argparse.
+-- Every option's help states its meaning, unit and default; cli.parser
+-- adds the options all commands share.
+local argparse = require "argparse"
+
+local cli = {}
+
+--- A parser for `d3m NAME`, with --device and --verbose.
+function cli.parser(name, description, epilog)
+  local parser = argparse("d3m " .. name, description, epilog)
+  parser:option("--device", "OpenCL device: platform:device index or part of a name "
+    .. "(default: $D3M_DEVICE, else the first GPU, else the CPU)")
+  parser:flag("-v --verbose", "Print more detail while running.")
+  return parser
+end
+
+--- Parse arg (the script's arguments) and select the device.
+function cli.parse(parser, args)
+  local options = parser:parse(args)
+  if options.device then
+    local d3m = require "d3m"
+    d3m.use_device(options.device)
+  end
+  return options
+end
+
+--- A converter for argparse that accepts positive numbers only.
+function cli.positive(name)
+  return function(text)
+    local value = tonumber(text)
+    if not value or value <= 0 then
+      return nil, string.format("%s must be a positive number, got '%s'", name, text)
+    end
+    return value
+  end
+end
+
+--- A converter for positive integers.
+function cli.positive_integer(name)
+  return function(text)
+    local value = math.tointeger(tonumber(text))
+    if not value or value <= 0 then
+      return nil, string.format("%s must be a positive integer, got '%s'", name, text)
+    end
+    return value
+  end
+end
+
+return cli
