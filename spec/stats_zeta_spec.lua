@@ -109,6 +109,29 @@ describe("stats.zeta", function()
     assert.is_true(math.abs(r - 0.1) < 1e-12)
   end)
 
+  it("gives the same zeta for [3, N] and [N, 3] positions", function()
+    local n = 150
+    math.randomseed(4)
+    local rows, columns = {}, {}
+    for p = 1, n do
+      for d = 1, 3 do
+        local x = 60 * math.random()
+        rows[3 * (p - 1) + d] = x
+        columns[(d - 1) * n + p] = x
+      end
+    end
+    local opts = {box = 60, edges = {5, 10, 20}, lmax = 2}
+    local a = d3m.stats.zeta(d3m.from_table(rows, {n, 3}), opts)
+    local b = d3m.stats.zeta(d3m.from_table(columns, {3, n}), opts)
+    for l = 0, 2 do
+      for b1 = 1, 2 do
+        for b2 = 1, 2 do
+          assert.are.equal(a.zeta[l][b1][b2], b.zeta[l][b1][b2])
+        end
+      end
+    end
+  end)
+
   it("rejects r_max above box / 2 and lmax above 10", function()
     local positions = d3m.from_table({1, 2, 3, 4, 5, 6}, {2, 3})
     assert.has_error(function() d3m.stats.zeta(positions, {box = 80}) end,

@@ -162,7 +162,7 @@ local function prepare_field(x, opts, box, fname)
       return density_contrast(x, fname), "cic", shot, n
     end
     local positions = particle_positions(x, box, fname)
-    local count = positions:shape()[1]
+    local count = positions:numel() // 3
     local mesh_n = opts.mesh or n
     if mesh_n == nil then
       error(string.format("stats.%s: give opts.mesh, the painting mesh size, for positions [3, N]", fname), 3)
@@ -431,7 +431,7 @@ function stats.zeta(positions, opts)
   local weights = opts.weights
   local self_terms = opts.self_terms ~= false
   local counts = cstats.zeta_counts(particles, weights, box, edges, lmax, self_terms)
-  local weight_sum = weights and weights:sum() or particles:shape()[1]
+  local weight_sum = weights and weights:sum() or particles:numel() // 3
   local zeta = cstats.zeta_normalise(counts, edges, lmax, weight_sum, box)
   return {zeta = zeta, N = counts, edges = edges, lmax = lmax, self_terms = self_terms,
           convention = ZETA_CONVENTION}
