@@ -64,7 +64,7 @@ describe("stats on painted particles", function()
     local disp = d3m.full({3, n, n, n}, 0.5 * box / n)
     local p = d3m.stats.power(disp, {box = box, kind = "density"})
     for b = 1, #p.P do
-      -- Every cell holds one particle's worth of mass: delta = 0 up to float
+      -- Every cell receives one particle's worth of mass: delta = 0 up to float
       -- round-off, against a shot noise of V / N = 512.
       assert.is_true(math.abs(p.P[b]) < 1e-6 * p.shot_noise, string.format("bin %d: P = %g", b, p.P[b]))
     end
@@ -77,10 +77,10 @@ describe("stats on painted particles", function()
     local pairs = d3m.stats.xi(positions, {box = box, edges = edges})
     local fft = d3m.stats.xi_from_power(positions, {box = box, kind = "density", mesh = 64, edges = edges})
     for b = 1, #edges - 1 do
-      -- The same particles, but the FFT estimate averages xi over the mesh
-      -- separation vectors in each bin and the pairs over continuous
-      -- separations; measured differences are at most 0.0017 here, with
-      -- xi from 0.06 down to 0.005.
+      -- Both see the same particles. The FFT estimate averages xi over the
+      -- mesh separation vectors in each bin, the pairs over continuous
+      -- separations. Measured differences are at most 0.0017 here, with xi
+      -- from 0.06 down to 0.005.
       assert.is_true(math.abs(pairs.xi[b] - fft.xi[b]) < 0.003,
                      string.format("r = %.2f: pairs %.4f, FFT %.4f", pairs.r[b], pairs.xi[b], fft.xi[b]))
     end
