@@ -140,7 +140,8 @@ local function prepare_field(x, opts, box, fname)
   local kind, n = shape_kind(x)
   local want = opts.kind
   if want == nil then
-    want = (kind == "displacement") and "displacement" or "mesh"
+    local defaults = {displacement = "displacement", positions = "density"}
+    want = defaults[kind] or "mesh"
   end
   if want == "mesh" then
     if kind ~= "mesh" and kind ~= "components" and kind ~= "displacement" then
@@ -178,16 +179,20 @@ end
 -- ---- power spectra -------------------------------------------------------------
 
 --- Binned power spectrum of a field.
--- opts: box (Mpc/h, required); kind = "mesh" (default for [n, n, n] and
--- [C, n, n, n]: the field itself, components summed), "displacement"
--- (default for [3, n, n, n]: the three component powers summed, no painting)
--- or "density" (a painted density mesh, or particles as positions [3, N] or a
--- displacement [3, n, n, n], painted with d3m.pm.paint on opts.mesh cells per
--- side; delta = rho / mean - 1); window = "cic" (default for density: divide
--- by prod_i [1 - 2/3 sin^2(k_i H / 2)]), "sinc2" or "none"; edges (h/Mpc) or
--- dk / kmin / kmax (default [i k_f, (i + 1) k_f), i = 1 .. n/2 - 1);
--- subtract_shot_noise (default false); shot_noise / particles to state the
--- shot noise of an already painted mesh.
+-- opts:
+--   box: the box side in Mpc/h (required).
+--   kind: "mesh" (default for [n, n, n] and [C, n, n, n]): the field itself,
+--     components summed. "displacement" (default for [3, n, n, n]): the
+--     three component powers summed, no painting. "density" (default for
+--     positions [3, N]): a painted density mesh, or particles as positions or
+--     a displacement, painted with d3m.pm.paint on opts.mesh cells per side
+--     (default n); delta = rho / mean - 1.
+--   window: "cic" (default for density: divide by
+--     prod_i [1 - 2/3 sin^2(k_i H / 2)]), "sinc2" or "none".
+--   edges (h/Mpc), or dk / kmin / kmax; default [i k_f, (i + 1) k_f),
+--     i = 1 .. n/2 - 1.
+--   subtract_shot_noise (default false); shot_noise or particles state the
+--     shot noise of an already painted mesh.
 -- Returns {k, P, modes, shot_noise, kind, window, edges}: arrays per bin of
 -- the mode-weighted mean |k|, P(k) in (Mpc/h)^3 and the number of modes.
 function stats.power(x, opts)
