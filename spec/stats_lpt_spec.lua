@@ -102,4 +102,20 @@ describe("stats with d3m.sim", function()
     assert.is_true(c.r[#c.r] < c.r[1], "r does not fall with k")
     assert.is_true(math.abs(c.T[1] - 1) < 0.05, string.format("T = %g in the first bin", c.T[1]))
   end)
+
+  it("agrees between pair-count and FFT xi on 2LPT particles", function()
+    local displacement = d3m.sim.lpt(field, {order = 2})
+    local radii = {10, 15, 20, 25, 30, 35, 40}
+    local pairs = d3m.stats.xi(displacement, {box = BOX, edges = radii})
+    local fft = d3m.stats.xi_from_power(displacement, {box = BOX, kind = "density", mesh = 64,
+                                                       edges = radii})
+    for b = 1, #radii - 1 do
+      -- CIC smoothing left after compensation and the mesh sampling of the
+      -- bins: measured 1.2% of xi at 13 Mpc/h and below 3e-4 from 17 to 40.
+      local limit = 0.001 + 0.02 * math.abs(pairs.xi[b])
+      assert.is_true(math.abs(pairs.xi[b] - fft.xi[b]) < limit,
+                     string.format("r = %.2f: pairs %.5f, FFT %.5f", pairs.r[b], pairs.xi[b], fft.xi[b]))
+    end
+    assert.is_true(pairs.xi[1] > 0.1, "2LPT particles at z = 0 should cluster at 13 Mpc/h")
+  end)
 end)
