@@ -119,3 +119,28 @@ describe("stats with d3m.sim", function()
     assert.is_true(pairs.xi[1] > 0.1, "2LPT particles at z = 0 should cluster at 13 Mpc/h")
   end)
 end)
+
+
+describe("stats.evaluate", function()
+  it("summarises 2LPT against ZA as in the paper's table", function()
+    local field = d3m.sim.linear_field{cosmology = d3m.cosmology{}, box = 64, n = 16, seed = 3}
+    local za = d3m.sim.lpt(field, {order = 1})
+    local lpt2 = d3m.sim.lpt(field, {order = 2})
+    local same = d3m.stats.evaluate(za, za, {box = 64, k = {0.2, 0.5}, zeta = "mesh",
+                                             zeta_options = {bins = 4, width = 5, lmax = 2}})
+    for i = 1, 2 do
+      -- Identical fields: T = r = 1 up to double round-off.
+      assert.is_true(math.abs(same.displacement.T[i] - 1) < 1e-9)
+      assert.is_true(math.abs(same.density.r[i] - 1) < 1e-9)
+    end
+    assert.are.equal(0, same.pointwise.mean)
+    assert.are.equal(0, same.zeta_residual)
+    assert.truthy(same.zeta_convention:find("l = 0..2", 1, true))
+
+    local other = d3m.stats.evaluate(lpt2, za, {box = 64, zeta = false})
+    assert.is_nil(other.zeta_residual)
+    assert.is_true(other.pointwise.mean > 0)
+    assert.is_true(other.displacement.r[2] < 1)
+    assert.are.equal(0.11, other.density.k[1])
+  end)
+end)
