@@ -418,14 +418,18 @@ end
 --- 3PCF multipoles by the Slepian & Eisenstein (2015, MNRAS 454, 4142)
 -- algorithm on particles. positions: [3, N], [N, 3] or a displacement
 -- [3, n, n, n].
--- opts: box; weights (tensor [N], default 1); edges (Mpc/h; or bins = a table
--- of edges) or width / bins / rmin (default 10 bins of 5 Mpc/h from 0;
--- r_max <= box / 2); lmax (default
--- 8, at most 10); self_terms (default true: keep the a = b terms on diagonal
--- bins).
--- Returns {zeta, N, edges, lmax, convention}: zeta[l][b1][b2] for l = 0 ..
--- lmax (key l from 0) and bins from 1, normalised as in `convention`, and
--- N[l][b1][b2] = sum over triplets of w_p w_a w_b P_l(cos angle).
+-- opts:
+--   box: the box side in Mpc/h.
+--   weights: a tensor [N] (default: unit weights).
+--   edges (Mpc/h), or bins as a table of edges, or bins / width / rmin as
+--     numbers; default 10 bins of 5 Mpc/h from 0. r_max must not exceed
+--     box / 2.
+--   lmax: default 8, at most 10.
+--   self_terms: default true, which keeps the a = b terms on diagonal bins.
+-- Returns {zeta, N, edges, lmax, self_terms, convention}: zeta[l][b1][b2]
+-- for l = 0 .. lmax (key l from 0) and bins from 1, normalised as
+-- `convention` states, and N[l][b1][b2] = sum over triplets of
+-- w_p w_a w_b P_l(cos angle).
 function stats.zeta(positions, opts)
   opts = opts or {}
   local box, edges, lmax = zeta_options(opts, "zeta")
