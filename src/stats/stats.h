@@ -7,11 +7,11 @@
  * Units: lengths in Mpc/h, wavenumbers in h/Mpc, power in (Mpc/h)^3.
  * Meshes are float32 tensors [n, n, n] (or [C, n, n, n] for C components)
  * covering a box of side `box`. Cell (i, j, k) sits at (i, j, k) * box / n.
- * Particle positions are tensors [3, N] (row d holds coordinate d;
- * [3, n, n, n] counts as [3, n^3]) or [N, 3] (one
- * particle per row; [3, 3] reads as [3, N]), in Mpc/h, any values: they
- * are wrapped into [0, box). Weights, where taken, are a tensor [N] or
- * NULL for unit weights.
+ * Particle positions are tensors [3, N] (row d holds coordinate d, and
+ * [3, n, n, n] counts as [3, n^3]) or [N, 3] (one particle per row; [3, 3]
+ * reads as [3, N]), in Mpc/h. Any values are accepted and wrapped into
+ * [0, box). Weights, where taken, are a tensor [N] or NULL for unit
+ * weights.
  *
  * Bin edges are ascending arrays of nbins + 1 values; bin b is
  * [edges[b], edges[b + 1]).
@@ -104,19 +104,19 @@ int d3m_stats_xi_pairs(const d3m_tensor *positions, double box, const double *ed
 #define D3M_ZETA_MAX_BINS 64   /* radial bins of d3m_stats_zeta_counts */
 
 /*
- * Triplet multipole sums of Slepian & Eisenstein (2015) in a
- * periodic box:
+ * Triplet multipole sums of Slepian & Eisenstein (2015) in a periodic box:
  *   N_l(b1, b2) = sum_p w_p sum_{a in b1, b in b2} w_a w_b P_l(cos angle(r_pa, r_pb))
  * over secondaries a, b != p at minimum-image separations r != 0 in the
  * radial bins. It is computed as (4 pi / (2l + 1)) sum_p w_p sum_m
- * a_lm(b1) a_lm(b2)^*, a_lm(b) = sum_{a in b} w_a Y_lm(r_hat_pa), with the
- * a_lm accumulated in float on the device and the sums over m and p in
- * double on the host. Terms with a == b (diagonal bins only) are included
+ * a_lm(b1) a_lm(b2)^*, a_lm(b) = sum_{a in b} w_a Y_lm(r_hat_pa). The
+ * device accumulates a_lm for m >= 0 in float (the real and imaginary
+ * parts are the real harmonics up to a factor sqrt 2); the host sums over
+ * m and p in double. Terms with a == b (diagonal bins only) are included
  * when self_terms is non-zero and removed otherwise.
- * nl is lmax + 1 with lmax <= D3M_ZETA_MAX_L, nbins <= D3M_ZETA_MAX_BINS;
- * the last edge must not exceed box / 2. multipoles receives nl * nbins * nbins values, N_l(b1, b2) at
- * (l * nbins + b1) * nbins + b2, symmetric in b1, b2.
- * weights may be NULL (unit weights).
+ * nl is lmax + 1 with lmax <= D3M_ZETA_MAX_L, and nbins <= D3M_ZETA_MAX_BINS.
+ * The last edge must not exceed box / 2. multipoles receives
+ * nl * nbins * nbins values, N_l(b1, b2) at (l * nbins + b1) * nbins + b2,
+ * symmetric in b1, b2. weights may be NULL (unit weights).
  */
 int d3m_stats_zeta_counts(const d3m_tensor *positions, const d3m_tensor *weights, double box,
                           int nbins, const double *edges, int lmax, int self_terms,
@@ -140,8 +140,8 @@ void d3m_stats_zeta_normalise(double *multipoles, int nbins, const double *edges
  *   zeta_l = 4 pi / (V V'_1 V'_2) dV sum_x rho(x) sum_m a_lm(b1, x) a_lm(b2, x)^* - delta_l0,
  *   a_lm(b, x) = dV sum_{r in b} rho(x + r) Y_lm(r_hat),
  * where r runs over mesh separations (minimum image, r != 0), dV = (box/n)^3
- * and V'_b = dV (number of separations in bin b): the discrete shell
- * volumes, so that rho = 1 gives zeta = 0 exactly. Each a_lm(b, x) is one
+ * and V'_b = dV (number of separations in bin b). These discrete shell
+ * volumes make rho = 1 give zeta = 0 up to float round-off. Each a_lm(b, x) is one
  * FFT convolution with a shell kernel: (lmax + 1)^2 real fields per bin.
  * volumes (may be NULL) receives V'_b; zeta receives nl * nbins * nbins
  * values in the layout of d3m_stats_zeta_counts.
