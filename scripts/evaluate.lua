@@ -68,7 +68,7 @@ local ok, err = pcall(function()
     prediction_name = options.prediction_name, samples = options.samples, all = options.all,
     k = options.k, mesh = options.mesh, window = options.window, zeta = options.zeta,
     zeta_samples = options.zeta_samples, zeta_width = options.zeta_width,
-    zeta_bins = options.zeta_bins, progress = show_progress,
+    zeta_bins = options.zeta_bins, progress = show_progress, warn = log.warn,
   }
   local written = require("d3m.evaluate.report").write(results, options.output,
     {figures = not options.no_figures})

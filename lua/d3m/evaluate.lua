@@ -72,7 +72,7 @@ evaluate.mean_and_std = mean_and_std
 -- centres xs (the mode-weighted mean |k| of each bin, increasing). Between
 -- the lower edge of the first bin and its centre, and between the last
 -- centre and the upper edge of the last bin, the value of that bin is
--- returned. Returns NaN outside the bin edges: the spectra say nothing there.
+-- returned. Returns NaN outside the bin edges, because no bin covers k there.
 function evaluate.interpolate(xs, values, k, edges)
   for i = 1, #xs - 1 do
     if k >= xs[i] and k <= xs[i + 1] then
@@ -253,9 +253,9 @@ end
 
 -- ---- per-simulation statistics ---------------------------------------------------
 
--- Default radial bins of the 3PCF: 10 bins of 5 Mpc/h from 0 as in the
--- Slepian & Eisenstein setup, fewer when r_max would pass box / 2, and
--- wider than a mesh cell so that the first bin holds mesh separations.
+-- Default radial bins of the 3PCF: 10 bins of 5 Mpc/h from 0, fewer when
+-- r_max would pass box / 2, and at least 1.25 mesh cells wide so that the
+-- first bin contains mesh separations.
 function evaluate.zeta_edges(box, mesh, width, bins)
   width = width or math.max(5, 1.25 * box / mesh)
   bins = bins or math.min(10, math.floor(box / 2 / width + 1e-9))
@@ -271,7 +271,7 @@ function evaluate.zeta_edges(box, mesh, width, bins)
 end
 
 
--- Power, cross power and per-bin ratios of one model against the truth.
+-- Auto power of a model's field and its cross power with the truth.
 local function compare_spectra(pred, truth, opts)
   local auto = stats.power(pred, opts)
   local cross = stats.cross_power(pred, truth, opts)
@@ -542,8 +542,8 @@ local function summarise(context)
 
   for _, field in ipairs(FIELDS) do
     local truth_mean = stats.average(context.truth[field])
-    local field_result = {k = truth_mean.k, modes = truth_mean.modes, truth = truth_mean.P,
-      models = {}}
+    local field_result = {k = truth_mean.k, modes = truth_mean.modes, edges = truth_mean.edges,
+      truth = truth_mean.P, models = {}}
     for _, model in ipairs(context.models) do
       field_result.models[model] = summarise_spectra(context, model, field, truth_mean)
     end
@@ -564,6 +564,23 @@ local function summarise(context)
 end
 
 
+-- Messages for requested k outside the bins of a field's spectra.
+local function k_warnings(results)
+  local messages = {}
+  for _, field in ipairs(FIELDS) do
+    local edges = results.spectra[field].edges
+    for _, k in ipairs(results.k) do
+      if k < edges[1] or k >= edges[#edges] then
+        messages[#messages + 1] = string.format("k = %g h/Mpc lies outside the %s bins [%g, %g) "
+          .. "h/Mpc of this box and mesh, so T and r there are n/a", k, field, edges[1],
+          edges[#edges])
+      end
+    end
+  end
+  return messages
+end
+
+
 --- Evaluate ZA, 2LPT and (with predictions) D3M against FastPM.
 -- opts:
 --   dataset: training-set file with /za, /lpt2, /fastpm (required).
@@ -575,11 +592,13 @@ end
 --   mesh: density painting mesh per side (default n); window: density
 --     compensation, "cic" (default), "sinc2" or "none".
 --   zeta (false): compute the 3PCF residual on the first zeta_samples
---     (default 10) simulations with the mesh method of d3m.stats.zeta_mesh;
---     zeta_width / zeta_bins (Mpc/h, count) set the radial bins, lmax (8).
+--     (default 10) simulations with the mesh method of d3m.stats.zeta_mesh.
+--     zeta_width (Mpc/h) and zeta_bins (count) set the radial bins, lmax
+--     the highest multipole (8).
 --   slab_layers: lattice layers in the slice figures (default 2).
 --   progress: a function(done, total) called before the first simulation
 --     and after each one.
+--   warn: a function(message) for requested k outside the bins.
 -- Returns the results table that d3m.evaluate.tables and
 -- d3m.evaluate.figures take.
 function evaluate.run(opts)
@@ -624,7 +643,13 @@ function evaluate.run(opts)
     collectgarbage()
   end
   set:close()
-  return summarise(context)
+  local results = summarise(context)
+  for _, message in ipairs(k_warnings(results)) do
+    if opts.warn then
+      opts.warn(message)
+    end
+  end
+  return results
 end
 
 

@@ -125,7 +125,7 @@ function figures.zeta(results, path)
 end
 
 
---- Every figure into folder; returns {name = path or list of paths}.
+--- Write every figure into folder; returns {name = path or list of paths}.
 function figures.write_all(results, folder)
   local written = {
     power_density = figures.power(results, "density", folder .. "/power_density.png"),
