@@ -111,9 +111,7 @@ local function density_contrast(rho, fname)
     error(string.format("stats.%s: the density mesh has mean %g; a painted density must have a positive mean",
                         fname, mean), 3)
   end
-  -- NOTE: t:axpy would do this in one launch, but the runtime's axpy passes
-  -- its kernel arguments in the wrong order (CL_INVALID_ARG_SIZE).
-  return rho:copy():scale(1.0 / mean):sub(core.full(rho:shape(), 1.0))
+  return core.full(rho:shape(), -1.0):axpy(1.0 / mean, rho)
 end
 
 
