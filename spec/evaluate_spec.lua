@@ -211,6 +211,31 @@ describe("d3m evaluate", function()
     assert.is_true(rows["2LPT density zeta_residual "].value > 1e-3)
   end)
 
+  it("averages spectra before ratios", function()
+    local stats = require "d3m.stats"
+    local probe = evaluate.run{dataset = dataset, all = true, k = {0.3}}
+    local bins = probe.spectra.displacement.k
+    -- At a bin centre the interpolation returns that bin's value.
+    local results = evaluate.run{dataset = dataset, all = true, k = {bins[3]}}
+    local set <close> = d3m.io.dataset(dataset, {mode = "r"})
+    local pred_sum, true_sum, cross_sum, error_sum = 0, 0, 0, 0
+    for i = 1, SIMULATIONS do
+      local lpt2, fastpm = set:read("lpt2", i), set:read("fastpm", i)
+      local opts = {box = BOX, kind = "displacement"}
+      pred_sum = pred_sum + stats.power(lpt2, opts).P[3]
+      true_sum = true_sum + stats.power(fastpm, opts).P[3]
+      cross_sum = cross_sum + stats.cross_power(lpt2, fastpm, opts).P[3]
+      error_sum = error_sum + stats.pointwise_error(lpt2, fastpm).mean
+    end
+    local summary = results.spectra.displacement.models.lpt2
+    -- The same float spectra summed in another order: tolerance 1e-9.
+    assert.near(math.sqrt(pred_sum / true_sum), summary.T_at[1], 1e-9)
+    assert.near(cross_sum / math.sqrt(pred_sum * true_sum), summary.r_at[1], 1e-9)
+    -- Every simulation has n^3 particles, so the particle mean is the mean of
+    -- the simulation means: tolerance 1e-9.
+    assert.near(error_sum / SIMULATIONS, results.pointwise.lpt2.mean, 1e-9)
+  end)
+
   it("evaluates the test subset by default", function()
     local subset = folder .. "/subset.h5"
     make_predictions(subset, {dataset = dataset, field = "lpt2", first = SIMULATIONS,
