@@ -7,6 +7,14 @@ local plot = require "d3m.plot"
 
 local figures = {}
 
+-- One colour per model in every panel and figure.
+local COLOURS = {fastpm = "#000000", za = "#d95f02", lpt2 = "#1b9e77", d3m = "#386cb0"}
+
+
+local function line_style(name)
+  return string.format("linespoints linecolor rgb '%s'", COLOURS[name])
+end
+
 
 local function any_positive(series)
   for _, s in ipairs(series) do
@@ -23,24 +31,31 @@ end
 --- P(k), T(k) and 1 - r^2 of one field ("density" or "displacement").
 function figures.power(results, field, path)
   local spectra = results.spectra[field]
-  local power = {{x = spectra.k, y = spectra.truth, label = "FastPM"}}
+  local power = {{x = spectra.k, y = spectra.truth, label = "FastPM",
+    style = line_style("fastpm")}}
   local transfer, stochasticity = {}, {}
   for _, model in ipairs(results.models) do
     local label, summary = evaluate.LABELS[model], spectra.models[model]
-    power[#power + 1] = {x = spectra.k, y = summary.P, label = label}
-    transfer[#transfer + 1] = {x = spectra.k, y = summary.T, label = label}
-    stochasticity[#stochasticity + 1] = {x = spectra.k, y = summary.stochasticity, label = label}
+    local style = line_style(model)
+    power[#power + 1] = {x = spectra.k, y = summary.P, label = label, style = style}
+    transfer[#transfer + 1] = {x = spectra.k, y = summary.T, label = label, style = style}
+    stochasticity[#stochasticity + 1] = {x = spectra.k, y = summary.stochasticity, label = label,
+      style = style}
   end
   local xlabel = "k [h/Mpc]"
+  -- Whole decades, so that the log axis has labelled tics.
+  local xrange = {10 ^ math.floor(math.log(spectra.k[1], 10)),
+    10 ^ math.ceil(math.log(spectra.k[#spectra.k], 10))}
   return plot.panels{path = path, width = 800, height = 1000, panels = {
     {title = string.format("%s power spectrum, mean of %d simulation(s)", field,
       #results.samples), ylabel = "P(k) [(Mpc/h)^3]", logx = true, logy = true,
-      series = power, height = 2, key = "bottom left"},
+      series = power, height = 2, key = "bottom left", xrange = xrange},
     {title = "transfer function T(k) = sqrt(P_pred / P_FastPM)", ylabel = "T(k)", logx = true,
-      series = transfer, hlines = {1}, key = "bottom left"},
+      series = transfer, hlines = {1}, key = "bottom left", xrange = xrange},
     -- A perfect prediction has 1 - r^2 = 0, which a log axis cannot show.
     {title = "stochasticity 1 - r(k)^2", xlabel = xlabel, ylabel = "1 - r^2", logx = true,
-      logy = any_positive(stochasticity), series = stochasticity, key = "top left"},
+      logy = any_positive(stochasticity), series = stochasticity, key = "top left",
+      xrange = xrange},
   }}
 end
 
@@ -110,8 +125,9 @@ function figures.zeta(results, path)
       ratios[#ratios + 1] = summary.zeta[l][b1][b2] / zeta.truth[l][b1][b2]
       per_l[#per_l + 1] = summary.per_l[l]
     end
-    ratio[#ratio + 1] = {x = ls, y = ratios, label = evaluate.LABELS[model]}
-    residual[#residual + 1] = {x = ls, y = per_l, label = evaluate.LABELS[model]}
+    local label, style = evaluate.LABELS[model], line_style(model)
+    ratio[#ratio + 1] = {x = ls, y = ratios, label = label, style = style}
+    residual[#residual + 1] = {x = ls, y = per_l, label = label, style = style}
   end
   return plot.panels{path = path, width = 800, height = 800, panels = {
     {title = string.format("zeta_l(r1, r2) / zeta_l,FastPM with r1 in [%g, %g), r2 in [%g, %g) "
