@@ -263,6 +263,10 @@ function evaluate.zeta_edges(box, mesh, width, bins)
     error(string.format("3PCF bins of %g Mpc/h do not fit in half the %g Mpc/h box; use "
       .. "narrower bins", width, box), 0)
   end
+  if bins * width > box / 2 + 1e-9 then
+    error(string.format("%d 3PCF bins of %g Mpc/h reach r = %g Mpc/h, beyond half the %g Mpc/h "
+      .. "box; lower --zeta-bins or --zeta-width", bins, width, bins * width, box), 0)
+  end
   local edges = {}
   for b = 0, bins do
     edges[b + 1] = b * width
