@@ -56,6 +56,19 @@ parser:flag("--no-figures", "Write the tables and report.md without PNG figures.
 
 local options = cli.parse(parser, arg)
 
+-- The command line as a shell would take it back.
+local function command_line()
+  local words = {"d3m", "evaluate"}
+  for _, word in ipairs(arg) do
+    if word:find("^[%w%-_./=,:]+$") then
+      words[#words + 1] = word
+    else
+      words[#words + 1] = "'" .. word:gsub("'", "'\\''") .. "'"
+    end
+  end
+  return table.concat(words, " ")
+end
+
 local reporter
 local function show_progress(done, total)
   reporter = reporter or progress.new{total = total, label = "evaluate", unit = "simulations"}
@@ -71,7 +84,7 @@ local ok, err = pcall(function()
     zeta_bins = options.zeta_bins, progress = show_progress, warn = log.warn,
   }
   local written = require("d3m.evaluate.report").write(results, options.output,
-    {figures = not options.no_figures})
+    {figures = not options.no_figures, command = command_line()})
   io.stdout:write(require("d3m.evaluate.tables").markdown(results))
   if options.verbose then
     log.info("wrote %s, %s and %s", written.markdown, written.csv, written.report)

@@ -45,7 +45,8 @@ end
 
 
 --- Write every output of results into folder (created when missing).
--- opts.figures = false skips the PNGs. Returns {markdown=, csv=, report=,
+-- opts.figures = false skips the PNGs; opts.command (text) is quoted in
+-- report.md so the run can be repeated. Returns {markdown=, csv=, report=,
 -- figures=} with the paths written.
 function report.write(results, folder, opts)
   opts = opts or {}
@@ -56,8 +57,12 @@ function report.write(results, folder, opts)
     csv = tables.write_atomic(folder .. "/table.csv", tables.csv(results)),
   }
   local lines = {"# D3M evaluation against FastPM", "",
-    "Table 1 of He et al. (2019, PNAS 116, 13825) recomputed with d3m evaluate.", "",
-    markdown}
+    "Table 1 of He et al. (2019, PNAS 116, 13825) recomputed with d3m evaluate.", ""}
+  if opts.command then
+    lines[#lines + 1] = "    " .. opts.command
+    lines[#lines + 1] = ""
+  end
+  lines[#lines + 1] = markdown
   if opts.figures ~= false then
     written.figures = figures.write_all(results, folder)
     lines[#lines + 1] = "## Figures"
