@@ -239,6 +239,20 @@ describe("d3m evaluate", function()
     assert.near(error_sum / SIMULATIONS, results.pointwise.lpt2.mean, 1e-9)
   end)
 
+  it("computes the 3PCF from particles", function()
+    local out = folder .. "/particles"
+    local done, message = run_evaluate(string.format("-d %s -p %s -o %s --all --no-figures "
+      .. "--zeta --zeta-method particles --zeta-samples 1", quote(dataset), quote(perfect),
+      quote(out)))
+    assert.is_true(done, message)
+    assert.matches("Multipoles from the particles", message, 1, true)
+    local particle_rows = read_csv(out .. "/table.csv")
+    -- Identical particles give the same pair sums up to the float order of
+    -- the device's a_lm sums: tolerance 1e-6.
+    assert.is_true(particle_rows["D3M density zeta_residual "].value < 1e-6)
+    assert.is_true(particle_rows["2LPT density zeta_residual "].value > 1e-3)
+  end)
+
   it("evaluates the test subset by default", function()
     local subset = folder .. "/subset.h5"
     make_predictions(subset, {dataset = dataset, field = "lpt2", first = SIMULATIONS,

@@ -275,6 +275,16 @@ function evaluate.zeta_edges(box, mesh, width, bins)
 end
 
 
+-- 3PCF multipoles of one field: from the painted mesh rho, or from the
+-- particles of displacement psi with context.zeta_method = "particles".
+local function zeta_of(context, psi, rho)
+  if context.zeta_method == "particles" then
+    return stats.zeta(psi, context.zeta_opts)
+  end
+  return stats.zeta_mesh(rho, context.zeta_opts)
+end
+
+
 -- Auto power of a model's field and its cross power with the truth.
 local function compare_spectra(pred, truth, opts)
   local auto = stats.power(pred, opts)
@@ -425,7 +435,7 @@ local function evaluate_sample(context, index, first)
 
   local zeta_truth
   if context.zeta and #context.zeta_samples < context.zeta_limit then
-    zeta_truth = stats.zeta_mesh(rho_truth, context.zeta_opts)
+    zeta_truth = zeta_of(context, truth, rho_truth)
     context.zeta_convention = zeta_truth.convention
     context.zeta_samples[#context.zeta_samples + 1] = index
     add_zeta(context.zeta_sum.truth, zeta_truth.zeta)
@@ -454,7 +464,7 @@ local function evaluate_sample(context, index, first)
     end
 
     if zeta_truth then
-      local zeta = stats.zeta_mesh(rho, context.zeta_opts)
+      local zeta = zeta_of(context, psi, rho)
       add_zeta(context.zeta_sum[model], zeta.zeta)
       state.zeta_residuals[#state.zeta_residuals + 1] =
         stats.zeta_residual(zeta, zeta_truth, {lmax = context.zeta_opts.lmax})
@@ -510,7 +520,7 @@ local function summarise_zeta(context)
   local lmax = context.zeta_opts.lmax
   local truth = scale_zeta(context.zeta_sum.truth, 1 / count)
   local result = {edges = context.zeta_opts.edges, lmax = lmax, samples = context.zeta_samples,
-    truth = truth, models = {}}
+    method = context.zeta_method, truth = truth, models = {}}
   for _, model in ipairs(context.models) do
     local mean = scale_zeta(context.zeta_sum[model], 1 / count)
     local residual, convention, left_out = stats.zeta_residual(mean, {zeta = truth,
@@ -596,7 +606,9 @@ end
 --   mesh: density painting mesh per side (default n); window: density
 --     compensation, "cic" (default), "sinc2" or "none".
 --   zeta (false): compute the 3PCF residual on the first zeta_samples
---     (default 10) simulations with the mesh method of d3m.stats.zeta_mesh.
+--     (default 10) simulations. zeta_method: "mesh" (default,
+--     d3m.stats.zeta_mesh on the painted density) or "particles"
+--     (d3m.stats.zeta on the particles, self terms kept).
 --     zeta_width (Mpc/h) and zeta_bins (count) set the radial bins, lmax
 --     the highest multipole (8).
 --   slab_layers: lattice layers in the slice figures (default 2).
@@ -611,6 +623,10 @@ function evaluate.run(opts)
   local n = set:n()
   local samples, range = sample_list(opts, set:count(), opts.dataset)
   local mesh = opts.mesh or n
+  if opts.zeta_method ~= nil and opts.zeta_method ~= "mesh" and opts.zeta_method ~= "particles" then
+    error(string.format("zeta_method must be \"mesh\" or \"particles\", got %s",
+      tostring(opts.zeta_method)), 0)
+  end
 
   local models = {"za", "lpt2"}
   local prediction
@@ -626,6 +642,7 @@ function evaluate.run(opts)
     prediction = prediction, window = opts.window, truth = {density = {}, displacement = {}},
     states = {}, slab = {}, slab_layers = slab_layers, slab_thickness = slab_layers * box / n,
     zeta = opts.zeta, zeta_limit = opts.zeta_samples or 10, zeta_samples = {},
+    zeta_method = opts.zeta_method or "mesh",
     zeta_sum = {truth = {}}}
   if opts.zeta then
     context.zeta_opts = {box = box, lmax = opts.lmax or 8,

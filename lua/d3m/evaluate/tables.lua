@@ -139,11 +139,13 @@ function tables.notes(results)
     for i, edge in ipairs(zeta.edges) do
       edges[i] = string.format("%g", edge)
     end
+    local method = zeta.method == "particles"
+      and "the particles (Slepian & Eisenstein 2015 a_lm sums, self terms kept)"
+      or "the painted density mesh (FFT convolutions with Y_lm shell kernels)"
     notes[#notes + 1] = string.format("3PCF residual on %d simulation(s): %s. Multipoles from "
-      .. "the painted density mesh (FFT convolutions with Y_lm shell kernels), radial bin edges "
-      .. "{%s} Mpc/h, averaged over simulations before the residual is taken; the spread is that "
-      .. "of the per-simulation residuals.", #zeta.samples, zeta.convention,
-      table.concat(edges, ", "))
+      .. "%s, radial bin edges {%s} Mpc/h, averaged over simulations before the residual is "
+      .. "taken; the spread is that of the per-simulation residuals.", #zeta.samples,
+      zeta.convention, method, table.concat(edges, ", "))
   else
     notes[#notes + 1] = "3PCF residual: not computed (run with --zeta)."
   end
