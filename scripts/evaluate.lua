@@ -18,7 +18,7 @@ local parser = cli.parser("evaluate", "Compare ZA, 2LPT and D3M displacements wi
 parser:option("-d --dataset", "Training-set file with /za, /lpt2 and /fastpm (d3m generate)."):count(1)
 parser:option("-p --predictions", "Predictions file of d3m predict; without it only ZA and 2LPT "
   .. "are evaluated.")
-parser:option("--prediction-name", "Dataset of the predictions file that holds the predicted "
+parser:option("--prediction-name", "Dataset of the predictions file that contains the predicted "
   .. "displacements [N, 3, n, n, n] in Mpc/h.", "d3m")
 parser:option("--samples", "Dataset samples to evaluate, A-B (1-based, inclusive). Default: "
   .. "the test subset of the 80/10/10 split, the last 10 %.")

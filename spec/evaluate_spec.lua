@@ -276,7 +276,7 @@ describe("d3m evaluate", function()
     local done, message = run_evaluate(string.format("-d %s -p %s -o %s --all --no-figures",
       quote(dataset), quote(subset), quote(folder .. "/missing")))
     assert.is_false(done)
-    assert.matches(string.format("hold no sample with seed %d %%(dataset sample 1%%)", FIRST_SEED),
+    assert.matches(string.format("contain no sample with seed %d %%(dataset sample 1%%)", FIRST_SEED),
       message)
   end)
 

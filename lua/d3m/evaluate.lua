@@ -175,22 +175,22 @@ local function prediction_rows(file, path, rows, set, samples)
       local seed = set:read("seed", i)
       row = seed_of_row[seed]
       if row == nil then
-        error(string.format("predictions '%s' hold no sample with seed %d (dataset sample %d); "
+        error(string.format("predictions '%s' contain no sample with seed %d (dataset sample %d); "
           .. "predict that sample or choose other samples with --samples", path, seed, i), 0)
       end
     elseif math.type(attrs.first_sample) == "integer" then
       row = i - attrs.first_sample + 1
+      if row < 1 or row > rows then
+        error(string.format("predictions '%s' cover dataset samples %d to %d, not sample %d; "
+          .. "predict that sample or choose other samples with --samples", path,
+          attrs.first_sample, attrs.first_sample + rows - 1, i), 0)
+      end
     elseif rows == set:count() then
       row = i
     else
-      error(string.format("predictions '%s' hold %d samples for a dataset of %d and have no "
+      error(string.format("predictions '%s' contain %d samples for a dataset of %d and have no "
         .. "/seed or first_sample attribute to match them; write predictions for every sample",
         path, rows, set:count()), 0)
-    end
-    if row < 1 or row > rows then
-      error(string.format("predictions '%s' cover dataset samples %d to %d, not sample %d; "
-        .. "predict that sample or choose other samples with --samples", path,
-        attrs.first_sample, attrs.first_sample + rows - 1, i), 0)
     end
     map[i] = row
   end
@@ -390,10 +390,10 @@ end
 local function sample_list(opts, count, path)
   local range = opts.all and {1, count} or opts.samples or evaluate.test_range(count)
   if count == 0 then
-    error(string.format("dataset '%s' holds no complete sample", path), 0)
+    error(string.format("dataset '%s' contains no complete sample", path), 0)
   end
   if range[1] < 1 or range[2] > count or range[2] < range[1] then
-    error(string.format("samples %d to %d requested, but '%s' holds samples 1 to %d", range[1],
+    error(string.format("samples %d to %d requested, but '%s' contains samples 1 to %d", range[1],
       range[2], path, count), 0)
   end
   local samples = {}
@@ -415,72 +415,76 @@ local function new_model_state()
 end
 
 
--- Statistics of one simulation for every model, added to the accumulators.
-local function evaluate_sample(context, index, first)
-  local set, box, n, mesh = context.set, context.box, context.n, context.mesh
-  local truth = set:read(evaluate.TRUTH, index)
-  local fields = {}
-  for _, model in ipairs(context.models) do
-    fields[model] = model == "d3m" and context.prediction(index) or set:read(model, index)
-  end
+-- Statistics of one model in one simulation, added to its accumulators.
+-- truth: the FastPM displacement, its painted mesh, spectra and 3PCF (nil
+-- when this simulation has no 3PCF).
+local function evaluate_model(context, model, psi, truth, first)
+  local box, n = context.box, context.n
+  local state = context.states[model]
+  local pointwise = stats.pointwise_error(psi, truth.psi)
+  state.pointwise[#state.pointwise + 1] = pointwise.mean
+  state.pointwise_sum = state.pointwise_sum + pointwise.mean * pointwise.particles
+  state.particles = state.particles + pointwise.particles
+  state.pointwise_max = math.max(state.pointwise_max, pointwise.max)
 
-  local density_opts = {box = box, kind = "density", particles = n * n * n, window = context.window}
-  local displacement_opts = {box = box, kind = "displacement"}
-  local rho_truth = d3m.pm.paint_displacement(truth, mesh, box)
-  local truth_spectra = {density = stats.power(rho_truth, density_opts),
-    displacement = stats.power(truth, displacement_opts)}
+  local rho = d3m.pm.paint_displacement(psi, context.mesh, box)
+  local inputs = {density = {rho, truth.rho, context.density_opts},
+    displacement = {psi, truth.psi, context.displacement_opts}}
   for _, field in ipairs(FIELDS) do
-    table.insert(context.truth[field], truth_spectra[field])
+    local pred, true_field, field_opts = table.unpack(inputs[field])
+    local auto, cross = compare_spectra(pred, true_field, field_opts)
+    local spectra = state[field]
+    spectra.auto[#spectra.auto + 1] = auto
+    spectra.cross[#spectra.cross + 1] = cross
+    local T_at, r_at = ratios_at(context.k, auto, truth.spectra[field], cross)
+    spectra.T[#spectra.T + 1] = T_at
+    spectra.r[#spectra.r + 1] = r_at
   end
 
-  local zeta_truth
-  if context.zeta and #context.zeta_samples < context.zeta_limit then
-    zeta_truth = zeta_of(context, truth, rho_truth)
-    context.zeta_convention = zeta_truth.convention
-    context.zeta_samples[#context.zeta_samples + 1] = index
-    add_zeta(context.zeta_sum.truth, zeta_truth.zeta)
-  end
-
-  for _, model in ipairs(context.models) do
-    local state, psi = context.states[model], fields[model]
-    local pointwise = stats.pointwise_error(psi, truth)
-    state.pointwise[#state.pointwise + 1] = pointwise.mean
-    state.pointwise_sum = state.pointwise_sum + pointwise.mean * pointwise.particles
-    state.particles = state.particles + pointwise.particles
-    state.pointwise_max = math.max(state.pointwise_max, pointwise.max)
-
-    local rho = d3m.pm.paint_displacement(psi, mesh, box)
-    local inputs = {density = {rho, rho_truth, density_opts},
-      displacement = {psi, truth, displacement_opts}}
-    for _, field in ipairs(FIELDS) do
-      local pred, true_field, field_opts = table.unpack(inputs[field])
-      local auto, cross = compare_spectra(pred, true_field, field_opts)
-      local spectra = state[field]
-      spectra.auto[#spectra.auto + 1] = auto
-      spectra.cross[#spectra.cross + 1] = cross
-      local T_at, r_at = ratios_at(context.k, auto, truth_spectra[field], cross)
-      spectra.T[#spectra.T + 1] = T_at
-      spectra.r[#spectra.r + 1] = r_at
-    end
-
-    if zeta_truth then
-      local zeta = zeta_of(context, psi, rho)
-      add_zeta(context.zeta_sum[model], zeta.zeta)
-      state.zeta_residuals[#state.zeta_residuals + 1] =
-        stats.zeta_residual(zeta, zeta_truth, {lmax = context.zeta_opts.lmax})
-    end
-
-    if first then
-      context.slab[model] = {positions = slab_positions(psi, box, context.slab_thickness),
-        error = slab_error(psi, truth, n, context.slab_layers)}
-    end
-    rho:free()
+  if truth.zeta then
+    local zeta = zeta_of(context, psi, rho)
+    add_zeta(context.zeta_sum[model], zeta.zeta)
+    state.zeta_residuals[#state.zeta_residuals + 1] =
+      stats.zeta_residual(zeta, truth.zeta, {lmax = context.zeta_opts.lmax})
   end
 
   if first then
-    context.slab.fastpm = {positions = slab_positions(truth, box, context.slab_thickness)}
+    context.slab[model] = {positions = slab_positions(psi, box, context.slab_thickness),
+      error = slab_error(psi, truth.psi, n, context.slab_layers)}
   end
-  rho_truth:free()
+  rho:free()
+end
+
+
+-- Statistics of one simulation for every model, added to the accumulators.
+local function evaluate_sample(context, index, first)
+  local set, box = context.set, context.box
+  local psi = set:read(evaluate.TRUTH, index)
+  local rho = d3m.pm.paint_displacement(psi, context.mesh, box)
+  local truth = {psi = psi, rho = rho, spectra = {
+    density = stats.power(rho, context.density_opts),
+    displacement = stats.power(psi, context.displacement_opts)}}
+  for _, field in ipairs(FIELDS) do
+    table.insert(context.truth[field], truth.spectra[field])
+  end
+
+  if context.zeta and #context.zeta_samples < context.zeta_limit then
+    truth.zeta = zeta_of(context, psi, rho)
+    context.zeta_convention = truth.zeta.convention
+    context.zeta_samples[#context.zeta_samples + 1] = index
+    add_zeta(context.zeta_sum.truth, truth.zeta.zeta)
+  end
+
+  for _, model in ipairs(context.models) do
+    local prediction = model == "d3m" and context.prediction(index) or set:read(model, index)
+    evaluate_model(context, model, prediction, truth, first)
+    prediction:free()
+  end
+
+  if first then
+    context.slab.fastpm = {positions = slab_positions(psi, box, context.slab_thickness)}
+  end
+  rho:free()
 end
 
 
@@ -644,6 +648,9 @@ function evaluate.run(opts)
     zeta = opts.zeta, zeta_limit = opts.zeta_samples or 10, zeta_samples = {},
     zeta_method = opts.zeta_method or "mesh",
     zeta_sum = {truth = {}}}
+  context.density_opts = {box = box, kind = "density", particles = n * n * n,
+    window = opts.window}
+  context.displacement_opts = {box = box, kind = "displacement"}
   if opts.zeta then
     context.zeta_opts = {box = box, lmax = opts.lmax or 8,
       edges = evaluate.zeta_edges(box, mesh, opts.zeta_width, opts.zeta_bins)}
