@@ -133,7 +133,8 @@ end
 
 --- Write a 2D map of a matrix (rows of equal length, row 1 at the bottom).
 -- spec: path, title, xlabel, ylabel, matrix, extent = {x0, x1, y0, y1}
--- (data coordinates of the map's edges), cblabel, width, height.
+-- (data coordinates of the map's edges), cblabel, cbrange = {lo, hi} (the
+-- colour scale, automatic when absent), width, height.
 function plot.map(spec)
   check_gnuplot()
   local rows = spec.matrix
@@ -158,6 +159,8 @@ function plot.map(spec)
     "set xlabel " .. quote(spec.xlabel or ""),
     "set ylabel " .. quote(spec.ylabel or ""),
     "set cblabel " .. quote(spec.cblabel or ""),
+    spec.cbrange and string.format("set cbrange [%.9g:%.9g]", spec.cbrange[1], spec.cbrange[2])
+      or "set cbrange [*:*]",
     string.format("set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]", extent[1], extent[2], extent[3], extent[4]),
     "set size ratio -1",
     "set palette rgbformulae 33,13,10",

@@ -1,0 +1,79 @@
+-- The output folder of d3m evaluate: table.md, table.csv, the PNG figures
+-- and report.md, which contains the table and links the figures.
+local tables = require "d3m.evaluate.tables"
+local figures = require "d3m.evaluate.figures"
+
+local report = {}
+
+
+local function make_folder(folder)
+  local quoted = "'" .. folder:gsub("'", "'\\''") .. "'"
+  if not os.execute("mkdir -p " .. quoted) then
+    error(string.format("cannot create the output folder '%s'", folder), 0)
+  end
+end
+
+
+local function basename(path)
+  return path:match("([^/]+)$")
+end
+
+
+local function figure_lines(written)
+  local lines = {}
+  local function add(title, paths)
+    if type(paths) == "string" then
+      paths = {paths}
+    end
+    lines[#lines + 1] = "### " .. title
+    lines[#lines + 1] = ""
+    for _, path in ipairs(paths) do
+      local name = basename(path)
+      lines[#lines + 1] = string.format("![%s](%s)", name, name)
+    end
+    lines[#lines + 1] = ""
+  end
+  add("Density: P(k), T(k) and 1 - r^2", written.power_density)
+  add("Displacement: P(k), T(k) and 1 - r^2", written.power_displacement)
+  add("Particles in a slab", written.slices)
+  add("Displacement error in the slab", written.errors)
+  if written.zeta then
+    add("3PCF multipoles", written.zeta)
+  end
+  return lines
+end
+
+
+--- Write every output of results into folder (created when missing).
+-- opts.figures = false skips the PNGs; opts.command (text) is quoted in
+-- report.md so the run can be repeated. Returns {markdown=, csv=, report=,
+-- figures=} with the paths written.
+function report.write(results, folder, opts)
+  opts = opts or {}
+  make_folder(folder)
+  local markdown = tables.markdown(results)
+  local written = {
+    markdown = tables.write_atomic(folder .. "/table.md", markdown),
+    csv = tables.write_atomic(folder .. "/table.csv", tables.csv(results)),
+  }
+  local lines = {"# D3M evaluation against FastPM", "",
+    "Table 1 of He et al. (2019, PNAS 116, 13825) recomputed with d3m evaluate.", ""}
+  if opts.command then
+    lines[#lines + 1] = "    " .. opts.command
+    lines[#lines + 1] = ""
+  end
+  lines[#lines + 1] = markdown
+  if opts.figures ~= false then
+    written.figures = figures.write_all(results, folder)
+    lines[#lines + 1] = "## Figures"
+    lines[#lines + 1] = ""
+    for _, line in ipairs(figure_lines(written.figures)) do
+      lines[#lines + 1] = line
+    end
+  end
+  written.report = tables.write_atomic(folder .. "/report.md", table.concat(lines, "\n"))
+  return written
+end
+
+
+return report
