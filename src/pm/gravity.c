@@ -1,0 +1,92 @@
+/* gravity.c - the particle-mesh force: paint, r2c, the Fourier-space force
+ * kernel of kernels/gravity.cl, three c2r transforms and CIC readout. */
+#include <math.h>
+
+#include "pm/pm.h"
+#include "pm/pm_internal.h"
+#include "runtime/runtime.h"
+
+
+int d3m_pm_acceleration_mesh(const d3m_tensor *density, double box, d3m_pm_gradient gradient,
+                             d3m_tensor *acceleration)
+{
+    if (!(box > 0.0) || !isfinite(box))
+        return d3m_fail(D3M_ERR_ARG, "pm acceleration mesh: box = %g Mpc/h is invalid; the box "
+                        "side must be positive and finite", box);
+    if (gradient != D3M_PM_GRADIENT_EXACT && gradient != D3M_PM_GRADIENT_FOUR_POINT)
+        return d3m_fail(D3M_ERR_ARG, "pm acceleration mesh: gradient %d is neither "
+                        "D3M_PM_GRADIENT_EXACT (0) nor D3M_PM_GRADIENT_FOUR_POINT (1)",
+                        (int)gradient);
+    size_t n = density->ndim == 3 ? density->shape[0] : 0;
+    size_t mesh_shape[3] = {n, n, n};
+    if (n == 0)
+        return d3m_check_shape(density, "pm acceleration mesh input", 3, mesh_shape);
+    D3M_TRY(d3m_check_shape(density, "pm acceleration mesh input", 3, mesh_shape));
+    size_t accel_shape[4] = {3, n, n, n};
+    D3M_TRY(d3m_check_shape(acceleration, "pm acceleration mesh output", 4, accel_shape));
+
+    size_t delta_shape[4] = {n, n, n / 2 + 1, 2};
+    size_t accel_k_shape[5] = {3, n, n, n / 2 + 1, 2};
+    d3m_tensor *delta_k = NULL, *accel_k = NULL;
+    int status = d3m_tensor_new(4, delta_shape, &delta_k);
+    if (status == D3M_OK)
+        status = d3m_tensor_new(5, accel_k_shape, &accel_k);
+    if (status == D3M_OK)
+        status = d3m_fft_r2c(density, delta_k);
+    if (status == D3M_OK) {
+        size_t global[3] = {n / 2 + 1, n, n}, local[3] = {8, 8, 1};
+        status = d3m_launch("gravity.cl", "gravity_acceleration_k", NULL, 3, global, local, "ttifi",
+                            accel_k, delta_k, (int)n, box, (int)gradient);
+    }
+    if (status == D3M_OK)
+        status = d3m_fft_c2r(accel_k, acceleration);
+    d3m_tensor_free(delta_k);
+    d3m_tensor_free(accel_k);
+    return status;
+}
+
+
+int d3m_pm_gravity(const d3m_tensor *particles, d3m_pm_coordinates kind, double box,
+                   size_t mesh_n, d3m_pm_gradient gradient, d3m_tensor *acceleration)
+{
+    return d3m_pm_gravity_shifted(particles, kind, box, mesh_n, gradient, 0.0, acceleration);
+}
+
+
+int d3m_pm_gravity_shifted(const d3m_tensor *particles, d3m_pm_coordinates kind, double box,
+                           size_t mesh_n, d3m_pm_gradient gradient, double shift,
+                           d3m_tensor *acceleration)
+{
+    if (mesh_n < 2 || mesh_n > 4096)
+        return d3m_fail(D3M_ERR_ARG, "pm gravity: mesh_n = %zu is out of range; use 2 to 4096 "
+                        "cells per side", mesh_n);
+    if (particles->ndim != acceleration->ndim || particles->numel != acceleration->numel) {
+        char have[128], want[128];
+        d3m_format_shape(have, sizeof have, acceleration->ndim, acceleration->shape);
+        d3m_format_shape(want, sizeof want, particles->ndim, particles->shape);
+        return d3m_fail(D3M_ERR_SHAPE, "pm gravity output: expected the particles' shape %s, "
+                        "got %s", want, have);
+    }
+    size_t np = particles->numel / 3;
+    if (np == 0)
+        return d3m_fail(D3M_ERR_SHAPE, "pm gravity: no particles");
+
+    size_t mesh_shape[3] = {mesh_n, mesh_n, mesh_n};
+    size_t accel_shape[4] = {3, mesh_n, mesh_n, mesh_n};
+    d3m_tensor *density = NULL, *accel_mesh = NULL;
+    double cells = (double)mesh_n * (double)mesh_n * (double)mesh_n;
+
+    int status = d3m_tensor_new(3, mesh_shape, &density);
+    if (status == D3M_OK)
+        status = d3m_tensor_new(4, accel_shape, &accel_mesh);
+    if (status == D3M_OK)   /* mass n^3 / np makes the mean cell value 1 */
+        status = d3m_pm_paint_shifted(particles, kind, box, shift, (float)(cells / (double)np),
+                                      NULL, density);
+    if (status == D3M_OK)
+        status = d3m_pm_acceleration_mesh(density, box, gradient, accel_mesh);
+    if (status == D3M_OK)
+        status = d3m_pm_readout_shifted(accel_mesh, particles, kind, box, shift, acceleration);
+    d3m_tensor_free(density);
+    d3m_tensor_free(accel_mesh);
+    return status;
+}
