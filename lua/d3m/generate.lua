@@ -1,7 +1,7 @@
 -- d3m.generate: training and test sets of FastPM simulations, as the D3M
 -- paper uses them (He et al. 2019: 10,000 training simulations, 1,000 per
 -- test cosmology). One sample is the Zel'dovich (ZA), 2LPT and FastPM
--- displacement of one Gaussian initial field; sample j (from 0) has seed
+-- displacement of one Gaussian initial field. Sample j (from 0) has seed
 -- first_seed + j, however the work is split into shards. `d3m generate`
 -- (scripts/generate.lua) is the command-line face of this module.
 local core = require "d3m.core"
@@ -25,7 +25,7 @@ generate.defaults = {
 generate.parameters = {
   {"box_size", "--box"}, {"n", "--n"}, {"a_final", "--a-final"},
   {"Omega_m", "--Omega-m"}, {"Omega_b", "--Omega-b"}, {"h", "--h"}, {"n_s", "--n-s"},
-  {"A_s", "--A-s or --A-s-factor"}, {"sigma8", "--sigma8 (else derived from A_s)"},
+  {"A_s", "--A-s or --A-s-factor"}, {"sigma8", "--sigma8, or derived from A_s"},
   {"fastpm_steps", "--steps"}, {"fastpm_boost", "--boost"}, {"fastpm_a_start", "--a-start"},
   {"first_seed", "--first-seed"}, {"shard_index", "--shard"}, {"shard_count", "--shard"},
 }
@@ -178,8 +178,8 @@ end
 -- rms, since nonlinear evolution changes the rms displacement by tens of
 -- percent at z = 0, not by factors. The ZA ratio to linear theory ranged
 -- over 0.85..1.26 for 200 seeds at 32^3 in 128 Mpc/h and over 0.70..1.40
--- for 300 seeds at 8^3 in 32 Mpc/h (few low-k modes), so the default
--- factor 2 stops on wrong units or normalisation, not on cosmic variance.
+-- for 300 seeds at 8^3 in 32 Mpc/h (few low-k modes). The default factor 2
+-- therefore catches wrong units or normalisation, not cosmic variance.
 function generate.validate(sample, expected_rms, rms_factor)
   local values = {}
   for _, name in ipairs({"za", "lpt2", "fastpm"}) do
@@ -208,8 +208,8 @@ function generate.validate(sample, expected_rms, rms_factor)
 end
 
 
---- Number of the count samples of a set (indices 0 .. count-1) that shard
--- index of shard_count holds: indices j with j % shard_count == index - 1.
+--- Number of samples in shard `index` of shard_count for a set of count
+-- samples: the indices j < count with j % shard_count == index - 1.
 function generate.shard_size(count, index, shard_count)
   if count < index then
     return 0
