@@ -212,6 +212,13 @@ describe("d3m.io.dataset", function()
       error_of(d3m.io.dataset, path, { box = 128 }), 1, true)
     assert.matches("attribute 'n' is set by d3m.io.dataset itself",
       error_of(d3m.io.dataset, path, { attrs = { n = N } }), 1, true)
+    assert.matches("unknown option 'box_size'; the options are n, box, attrs",
+      error_of(d3m.io.dataset, path, { n = N, box_size = 64 }), 1, true)
+    local absent = folder .. "/absent.h5"
+    assert.matches("training set '" .. absent .. "' does not exist, and creating it needs the "
+      .. "particles per side n (got 0) and a positive box size in Mpc/h (got 0)",
+      error_of(d3m.io.dataset, absent), 1, true)
+    assert.is_nil(io.open(absent, "r"))
   end)
 
   it("rejects bad samples and reads", function()

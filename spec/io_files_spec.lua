@@ -247,6 +247,29 @@ describe("d3m.io files", function()
     assert.matches("the HDF5 file object is closed", error_of(closed.read, closed, "x"), 1, true)
   end)
 
+  it("keeps HDF5's error stack off stderr", function()
+    -- H5Fopen fails on a truncated file, which HDF5 would report on stderr.
+    local path, whole = folder .. "/cut.h5", folder .. "/whole.h5"
+    d3m.io.write(whole, "big", d3m.zeros { 4096 })
+    os.execute(string.format("head -c 8000 %s > %s", shell_quote(whole), shell_quote(path)))
+    local script = folder .. "/failures.lua"
+    local file = io.open(script, "w")
+    file:write(string.format([[
+local d3m = require "d3m"
+pcall(d3m.io.read, %q, "x")
+pcall(d3m.io.read, %q, "x")
+d3m.io.write(%q, "x", d3m.zeros { 1 })
+pcall(d3m.io.read, %q, "missing")
+pcall(d3m.io.read_integers, %q, "x")
+]], path, folder .. "/absent.h5", folder .. "/ok.h5", folder .. "/ok.h5", folder .. "/ok.h5"))
+    file:close()
+    local pipe = io.popen(string.format("%s %s 2>&1 >/dev/null", shell_quote(os.getenv("D3M_BIN")
+      or "lua5.4"), shell_quote(script)))
+    local stderr = pipe:read("a")
+    assert.is_true(pipe:close())
+    assert.are.equal("", stderr)
+  end)
+
   it("rejects an invalid open mode", function()
     assert.matches("mode 'x' is invalid", error_of(d3m.io.open, folder .. "/f.h5", "x"), 1, true)
   end)

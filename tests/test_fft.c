@@ -29,7 +29,7 @@ static int test_plane_wave(void)
     REQUIRE_OK(d3m_fft_r2c(real, spectrum));
     REQUIRE_OK(d3m_tensor_read(spectrum, F));
 
-    /* cos -> N/2 at +k (the half space holds +k since m3 > 0), zero
+    /* cos -> N/2 at +k (the half space contains +k since m3 > 0), zero
      * elsewhere. Float FFT error grows like log N times epsilon times the
      * total power; 1e-3 of the peak N/2 = 480 is far above that and far
      * below any misplaced mode. */
@@ -133,8 +133,9 @@ static int test_errors(void)
     REQUIRE_OK(d3m_tensor_new(3, rs, &real));
     REQUIRE_OK(d3m_tensor_new(4, cs, &spectrum));
     CHECK(d3m_fft_r2c(real, spectrum) == D3M_ERR_FFT, "size 17 accepted");
-    CHECK(contains(d3m_last_error(), "17") && contains(d3m_last_error(), "2, 3, 5, 7"),
-          "message does not name the size and the radices: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "17"), "message does not name the size: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "2, 3, 5, 7"), "message does not name the radices: %s",
+          d3m_last_error());
     d3m_tensor_free(real);
     d3m_tensor_free(spectrum);
 
@@ -142,8 +143,8 @@ static int test_errors(void)
     REQUIRE_OK(d3m_tensor_new(3, good, &real));
     REQUIRE_OK(d3m_tensor_new(4, wrong, &spectrum));
     CHECK(d3m_fft_r2c(real, spectrum) == D3M_ERR_SHAPE, "wrong complex shape accepted");
-    CHECK(contains(d3m_last_error(), "[8, 8, 5, 2]") && contains(d3m_last_error(), "[8, 8, 8, 2]"),
-          "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "[8, 8, 5, 2]"), "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "[8, 8, 8, 2]"), "message: %s", d3m_last_error());
     d3m_tensor_free(real);
     d3m_tensor_free(spectrum);
     return 0;

@@ -1,8 +1,8 @@
 /*
- * test_io_h5.c - HDF5 datasets, attributes, listing and atomic files of
- * src/io, host side only (no OpenCL device): round trips are compared
- * bit for bit, and every bad input must fail with a message naming the
- * file, the object and the problem.
+ * test_io_h5.c - HDF5 datasets, attributes, listing, atomic files and
+ * tensor transfers of src/io. Round trips are compared bit for bit. Every
+ * bad input must fail with a message naming the file, the object and the
+ * problem.
  */
 #include <dirent.h>
 #include <math.h>
@@ -65,27 +65,27 @@ static void test_dataset_round_trip(void)
         return;
     d3m_h5_info info;
     CHECK_OK(d3m_h5_info_of(f, "/params/layer1.0.conv1.weight", &info));
-    CHECK(info.ndim == 3);
-    CHECK(info.shape[0] == 2);
-    CHECK(info.shape[1] == 3);
-    CHECK(info.shape[2] == 4);
-    CHECK(strcmp(d3m_h5_type_name(&info), "float32") == 0);
-    CHECK(!info.chunked);
-    CHECK(!info.extendible);
+    CHECK(info.ndim == 3, "in %s", __func__);
+    CHECK(info.shape[0] == 2, "in %s", __func__);
+    CHECK(info.shape[1] == 3, "in %s", __func__);
+    CHECK(info.shape[2] == 4, "in %s", __func__);
+    CHECK(strcmp(d3m_h5_type_name(&info), "float32") == 0, "in %s", __func__);
+    CHECK(!info.chunked, "in %s", __func__);
+    CHECK(!info.extendible, "in %s", __func__);
 
     float back[24] = {0};
     CHECK_OK(d3m_h5_read_floats(f, "params/layer1.0.conv1.weight", back));
-    CHECK(memcmp(back, values, sizeof values) == 0);
+    CHECK(memcmp(back, values, sizeof values) == 0, "in %s", __func__);
 
     int64_t seeds_back[4] = {0};
     CHECK_OK(d3m_h5_read_int64(f, "seed", seeds_back));
-    CHECK(memcmp(seeds_back, seeds, sizeof seeds) == 0);
+    CHECK(memcmp(seeds_back, seeds, sizeof seeds) == 0, "in %s", __func__);
 
     int kind = -1;
     CHECK_OK(d3m_h5_exists(f, "/params", &kind));
-    CHECK(kind == 2);
+    CHECK(kind == 2, "in %s", __func__);
     CHECK_OK(d3m_h5_exists(f, "/params/missing/deeper", &kind));
-    CHECK(kind == 0);
+    CHECK(kind == 0, "in %s", __func__);
     CHECK_OK(d3m_h5_close(f));
 }
 
@@ -104,11 +104,11 @@ static void test_dataset_replaced(void)
     CHECK_OK(d3m_h5_write_floats(f, "x", 2, large, b));
     d3m_h5_info info;
     CHECK_OK(d3m_h5_info_of(f, "x", &info));
-    CHECK(info.ndim == 2);
-    CHECK(info.numel == 10);
+    CHECK(info.ndim == 2, "in %s", __func__);
+    CHECK(info.numel == 10, "in %s", __func__);
     float back[10];
     CHECK_OK(d3m_h5_read_floats(f, "x", back));
-    CHECK(back[9] == 9.0f);
+    CHECK(back[9] == 9.0f, "in %s", __func__);
     CHECK_ERROR(d3m_h5_write_floats(f, "/", 1, small, a), D3M_ERR_ARG, "a group has that name");
     CHECK_OK(d3m_h5_close(f));
 }
@@ -145,36 +145,36 @@ static void test_attributes(void)
     d3m_attr *attrs = NULL;
     int count = 0;
     CHECK_OK(d3m_h5_attributes(f, "/", &attrs, &count));
-    CHECK(count == 3);
+    CHECK(count == 3, "in %s", __func__);
     if (count == 3) {
         /* Name order: box_size, n, software_version. */
-        CHECK(strcmp(attrs[0].name, "box_size") == 0);
-        CHECK(attrs[0].type == D3M_ATTR_FLOAT);
-        CHECK(attrs[0].numbers[0] == 256.0);
-        CHECK(!attrs[0].is_array);
-        CHECK(attrs[1].type == D3M_ATTR_INTEGER);
-        CHECK(attrs[1].integers[0] == 32);
-        CHECK(attrs[2].type == D3M_ATTR_STRING);
-        CHECK(strcmp(attrs[2].string, "d3m 0.1.0 \xc3\xa9") == 0);
+        CHECK(strcmp(attrs[0].name, "box_size") == 0, "in %s", __func__);
+        CHECK(attrs[0].type == D3M_ATTR_FLOAT, "in %s", __func__);
+        CHECK(attrs[0].numbers[0] == 256.0, "in %s", __func__);
+        CHECK(!attrs[0].is_array, "in %s", __func__);
+        CHECK(attrs[1].type == D3M_ATTR_INTEGER, "in %s", __func__);
+        CHECK(attrs[1].integers[0] == 32, "in %s", __func__);
+        CHECK(attrs[2].type == D3M_ATTR_STRING, "in %s", __func__);
+        CHECK(strcmp(attrs[2].string, "d3m 0.1.0 \xc3\xa9") == 0, "in %s", __func__);
     }
     d3m_attrs_free(attrs, count);
 
     CHECK_OK(d3m_h5_attributes(f, "group", &attrs, &count));
-    CHECK(count == 1);
+    CHECK(count == 1, "in %s", __func__);
     if (count == 1) {
-        CHECK(attrs[0].is_array);
-        CHECK(attrs[0].count == 3);
-        CHECK(attrs[0].numbers[0] == 0.11);
-        CHECK(attrs[0].numbers[2] == -1e300);
+        CHECK(attrs[0].is_array, "in %s", __func__);
+        CHECK(attrs[0].count == 3, "in %s", __func__);
+        CHECK(attrs[0].numbers[0] == 0.11, "in %s", __func__);
+        CHECK(attrs[0].numbers[2] == -1e300, "in %s", __func__);
     }
     d3m_attrs_free(attrs, count);
 
     CHECK_OK(d3m_h5_attributes(f, "/group/data", &attrs, &count));
-    CHECK(count == 1);
+    CHECK(count == 1, "in %s", __func__);
     if (count == 1) {
-        CHECK(attrs[0].type == D3M_ATTR_INTEGER);
-        CHECK(attrs[0].count == 2);
-        CHECK(attrs[0].integers[1] == -3);
+        CHECK(attrs[0].type == D3M_ATTR_INTEGER, "in %s", __func__);
+        CHECK(attrs[0].count == 2, "in %s", __func__);
+        CHECK(attrs[0].integers[1] == -3, "in %s", __func__);
     }
     d3m_attrs_free(attrs, count);
 
@@ -202,19 +202,19 @@ static void test_listing(void)
     CHECK_OK(d3m_h5_list(f, &entries, &count));
     const char *expected[5] = {"/a", "/a/b", "/a/b/c", "/s", "/z"};
     const int groups[5] = {1, 1, 0, 0, 0};
-    CHECK(count == 5);
+    CHECK(count == 5, "in %s", __func__);
     for (int i = 0; i < count && i < 5; i++) {
-        CHECK(strcmp(entries[i].name, expected[i]) == 0);
-        CHECK(entries[i].is_group == groups[i]);
+        CHECK(strcmp(entries[i].name, expected[i]) == 0, "in %s", __func__);
+        CHECK(entries[i].is_group == groups[i], "in %s", __func__);
     }
     if (count == 5) {
-        CHECK(entries[2].info.ndim == 2);
-        CHECK(entries[2].info.shape[1] == 2);
-        CHECK(entries[3].info.extendible);
-        CHECK(entries[3].info.chunked);
-        CHECK(entries[3].info.chunk[0] == 1);
-        CHECK(entries[3].info.chunk[1] == 4);
-        CHECK(entries[3].info.gzip_level == 4);
+        CHECK(entries[2].info.ndim == 2, "in %s", __func__);
+        CHECK(entries[2].info.shape[1] == 2, "in %s", __func__);
+        CHECK(entries[3].info.extendible, "in %s", __func__);
+        CHECK(entries[3].info.chunked, "in %s", __func__);
+        CHECK(entries[3].info.chunk[0] == 1, "in %s", __func__);
+        CHECK(entries[3].info.chunk[1] == 4, "in %s", __func__);
+        CHECK(entries[3].info.gzip_level == 4, "in %s", __func__);
     }
     d3m_h5_entries_free(entries, count);
     CHECK_OK(d3m_h5_close(f));
@@ -227,15 +227,17 @@ static void test_bad_files(void)
     path_in_folder(missing, sizeof missing, "missing.h5");
     d3m_h5file *f = NULL;
     CHECK_ERROR(d3m_h5_open(missing, D3M_H5_READ, &f), D3M_ERR_IO, "not found");
-    CHECK(strstr(d3m_last_error(), "missing.h5") != NULL);
-    CHECK(f == NULL);
+    CHECK(contains(d3m_last_error(), "missing.h5"),
+          "message: %s", d3m_last_error());
+    CHECK(f == NULL, "in %s", __func__);
 
     path_in_folder(text_path, sizeof text_path, "notes.h5");
     FILE *text = fopen(text_path, "w");
     fputs("these are notes, not HDF5\n", text);
     fclose(text);
     CHECK_ERROR(d3m_h5_open(text_path, D3M_H5_READ, &f), D3M_ERR_IO, "is not an HDF5 file");
-    CHECK(strstr(d3m_last_error(), "notes.h5") != NULL);
+    CHECK(contains(d3m_last_error(), "notes.h5"),
+          "message: %s", d3m_last_error());
 
     CHECK_ERROR(d3m_h5_open(folder, D3M_H5_READ, &f), D3M_ERR_IO, "is a folder");
 
@@ -249,11 +251,14 @@ static void test_bad_files(void)
     CHECK_OK(d3m_h5_write_int64(f, "seed", 1, shape, ints));
     CHECK_ERROR(d3m_h5_read_floats(f, "fastpm", floats), D3M_ERR_IO,
                 "dataset '/fastpm' not found in");
-    CHECK(strstr(d3m_last_error(), "typed.h5") != NULL);
-    CHECK(strstr(d3m_last_error(), "/seed [3] int64, /za [3] float32") != NULL);
+    CHECK(contains(d3m_last_error(), "typed.h5"),
+          "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "/seed [3] int64, /za [3] float32"),
+          "message: %s", d3m_last_error());
     CHECK_ERROR(d3m_h5_read_floats(f, "seed", floats), D3M_ERR_ARG,
                 "dataset '/seed' in");
-    CHECK(strstr(d3m_last_error(), "has dtype int64, expected floating-point data") != NULL);
+    CHECK(contains(d3m_last_error(), "has dtype int64, expected floating-point data"),
+          "message: %s", d3m_last_error());
     CHECK_ERROR(d3m_h5_read_int64(f, "za", ints), D3M_ERR_ARG, "has dtype float32");
     CHECK_OK(d3m_h5_close(f));
 }
@@ -278,14 +283,15 @@ static void test_truncated_file(void)
     FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
     char *bytes = malloc((size_t)st.st_size);
     size_t half = (size_t)st.st_size / 2;
-    CHECK(fread(bytes, 1, (size_t)st.st_size, in) == (size_t)st.st_size);
+    CHECK(fread(bytes, 1, (size_t)st.st_size, in) == (size_t)st.st_size, "in %s", __func__);
     fwrite(bytes, 1, half, out);
     fclose(in);
     fclose(out);
     free(bytes);
 
     CHECK_ERROR(d3m_h5_open(cut, D3M_H5_READ, &f), D3M_ERR_IO, "is truncated");
-    CHECK(strstr(d3m_last_error(), "cut.h5") != NULL);
+    CHECK(contains(d3m_last_error(), "cut.h5"),
+          "message: %s", d3m_last_error());
 }
 
 
@@ -295,7 +301,8 @@ static void test_unwritable_folders(void)
     d3m_h5file *f = NULL;
     path_in_folder(path, sizeof path, "no-such-folder/out.h5");
     CHECK_ERROR(d3m_h5_open(path, D3M_H5_CREATE, &f), D3M_ERR_IO, "is not accessible");
-    CHECK(strstr(d3m_last_error(), "no-such-folder") != NULL);
+    CHECK(contains(d3m_last_error(), "no-such-folder"),
+          "message: %s", d3m_last_error());
     CHECK_ERROR(d3m_h5_create_atomic(path, &f), D3M_ERR_IO, "no-such-folder");
 
     path_in_folder(path, sizeof path, "notes.h5/out.h5");   /* parent is a file */
@@ -324,20 +331,20 @@ static void test_atomic_file(void)
 
     CHECK_OK(d3m_h5_create_atomic(path, &f));
     CHECK_OK(d3m_h5_write_floats(f, "w", 1, shape, old_values));
-    CHECK(access(path, F_OK) != 0);   /* nothing at path before the commit */
+    CHECK(access(path, F_OK) != 0, "in %s", __func__);   /* nothing at path before the commit */
     CHECK_OK(d3m_h5_commit(f));
     CHECK_OK(d3m_h5_close(f));
 
     /* An abandoned write leaves the committed file and no temporary file. */
     CHECK_OK(d3m_h5_create_atomic(path, &f));
     CHECK_OK(d3m_h5_write_floats(f, "w", 1, shape, new_values));
-    CHECK(count_hidden_files() == 1);
+    CHECK(count_hidden_files() == 1, "in %s", __func__);
     CHECK_OK(d3m_h5_close(f));
-    CHECK(count_hidden_files() == 0);
+    CHECK(count_hidden_files() == 0, "in %s", __func__);
     CHECK_OK(d3m_h5_open(path, D3M_H5_READ, &f));
     CHECK_OK(d3m_h5_read_floats(f, "w", back));
-    CHECK(back[0] == 1.0f);
-    CHECK(back[1] == 2.0f);
+    CHECK(back[0] == 1.0f, "in %s", __func__);
+    CHECK(back[1] == 2.0f, "in %s", __func__);
     CHECK_OK(d3m_h5_close(f));
 
     CHECK_OK(d3m_h5_create_atomic(path, &f));
@@ -347,10 +354,44 @@ static void test_atomic_file(void)
     CHECK_OK(d3m_h5_close(f));
     CHECK_OK(d3m_h5_open(path, D3M_H5_READ, &f));
     CHECK_OK(d3m_h5_read_floats(f, "w", back));
-    CHECK(back[0] == 3.0f);
-    CHECK(back[1] == 4.0f);
+    CHECK(back[0] == 3.0f, "in %s", __func__);
+    CHECK(back[1] == 4.0f, "in %s", __func__);
     CHECK_OK(d3m_h5_close(f));
-    CHECK(count_hidden_files() == 0);
+    CHECK(count_hidden_files() == 0, "in %s", __func__);
+}
+
+
+/* Tensor transfers go through the device (PoCL in CI). */
+static void test_tensor_round_trip(void)
+{
+    char path[600];
+    path_in_folder(path, sizeof path, "tensor.h5");
+    size_t shape[2] = {3, 4}, other[2] = {4, 3};
+    float values[12], back[12] = {0};
+    for (int i = 0; i < 12; i++)
+        values[i] = (float)i - 5.5f;
+    d3m_tensor *t = NULL, *u = NULL, *w = NULL;
+    CHECK_OK(d3m_tensor_new(2, shape, &t));
+    CHECK_OK(d3m_tensor_new(2, shape, &u));
+    CHECK_OK(d3m_tensor_new(2, other, &w));
+    if (t == NULL || u == NULL || w == NULL)
+        return;
+    CHECK_OK(d3m_tensor_write(t, values));
+
+    d3m_h5file *f = NULL;
+    CHECK_OK(d3m_h5_open(path, D3M_H5_CREATE, &f));
+    CHECK_OK(d3m_h5_write_tensor(f, "/fields/t", t));
+    CHECK_OK(d3m_h5_read_tensor(f, "fields/t", u));
+    CHECK_OK(d3m_tensor_read(u, back));
+    CHECK(memcmp(back, values, sizeof values) == 0, "in %s", __func__);
+    CHECK_ERROR(d3m_h5_read_tensor(f, "fields/t", w), D3M_ERR_SHAPE,
+                "dataset '/fields/t' in");
+    CHECK(contains(d3m_last_error(), "has shape [3, 4] but the tensor has [4, 3]"),
+          "message: %s", d3m_last_error());
+    CHECK_OK(d3m_h5_close(f));
+    d3m_tensor_free(t);
+    d3m_tensor_free(u);
+    d3m_tensor_free(w);
 }
 
 
@@ -365,6 +406,7 @@ int main(void)
     test_truncated_file();
     test_unwritable_folders();
     test_atomic_file();
+    test_tensor_round_trip();
     if (check_failures == 0) remove_test_folder(folder);
     return check_report("test_io_h5");
 }

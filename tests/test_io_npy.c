@@ -53,16 +53,16 @@ static void test_read_c_order_float32(void)
                   values, sizeof values);
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.dtype == D3M_NPY_FLOAT32);
-    CHECK(array.version == 1);
-    CHECK(!array.fortran_order);
-    CHECK(array.ndim == 2);
-    CHECK(array.shape[0] == 2);
-    CHECK(array.shape[1] == 3);
-    CHECK(array.count == 6);
-    CHECK(array.data_offset == 128);   /* 10 + 59 + 1 bytes rounded up to 64 */
+    CHECK(array.dtype == D3M_NPY_FLOAT32, "in %s", __func__);
+    CHECK(array.version == 1, "in %s", __func__);
+    CHECK(!array.fortran_order, "in %s", __func__);
+    CHECK(array.ndim == 2, "in %s", __func__);
+    CHECK(array.shape[0] == 2, "in %s", __func__);
+    CHECK(array.shape[1] == 3, "in %s", __func__);
+    CHECK(array.count == 6, "in %s", __func__);
+    CHECK(array.data_offset == 128, "in %s", __func__);   /* 10 + 59 + 1 bytes rounded up to 64 */
     if (array.data != NULL)
-        CHECK(memcmp(array.data, values, sizeof values) == 0);
+        CHECK(memcmp(array.data, values, sizeof values) == 0, "in %s", __func__);
     d3m_npy_free(&array);
 }
 
@@ -77,16 +77,16 @@ static void test_read_fortran_order_float64(void)
                   column_major, sizeof column_major);
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.dtype == D3M_NPY_FLOAT64);
-    CHECK(array.version == 2);
-    CHECK(array.fortran_order);
+    CHECK(array.dtype == D3M_NPY_FLOAT64, "in %s", __func__);
+    CHECK(array.version == 2, "in %s", __func__);
+    CHECK(array.fortran_order, "in %s", __func__);
     double row_major[6] = {0, 1, 2, 10, 11, 12};
     if (array.data != NULL)
-        CHECK(memcmp(array.data, row_major, sizeof row_major) == 0);
+        CHECK(memcmp(array.data, row_major, sizeof row_major) == 0, "in %s", __func__);
     float floats[6];
     d3m_npy_to_floats(&array, floats);
-    CHECK(floats[3] == 10.0f);
-    CHECK(floats[5] == 12.0f);
+    CHECK(floats[3] == 10.0f, "in %s", __func__);
+    CHECK(floats[5] == 12.0f, "in %s", __func__);
     d3m_npy_free(&array);
 }
 
@@ -105,16 +105,16 @@ static void test_read_fortran_order_rank3(void)
                   column_major, sizeof column_major);
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.dtype == D3M_NPY_INT64);
-    CHECK(array.version == 3);
-    CHECK(array.count == 24);
+    CHECK(array.dtype == D3M_NPY_INT64, "in %s", __func__);
+    CHECK(array.version == 3, "in %s", __func__);
+    CHECK(array.count == 24, "in %s", __func__);
     const int64_t *data = array.data;
     int ok = data != NULL;
     for (int i = 0; ok && i < 2; i++)
         for (int j = 0; j < 3; j++)
             for (int k = 0; k < 4; k++)
                 ok = ok && data[(i * 3 + j) * 4 + k] == 100 * i + 10 * j + k;
-    CHECK(ok);
+    CHECK(ok, "in %s", __func__);
     d3m_npy_free(&array);
 }
 
@@ -128,10 +128,10 @@ static void test_read_int64_and_scalar(void)
                   sizeof values);
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.ndim == 1);
-    CHECK(array.shape[0] == 3);
+    CHECK(array.ndim == 1, "in %s", __func__);
+    CHECK(array.shape[0] == 3, "in %s", __func__);
     if (array.data != NULL)
-        CHECK(memcmp(array.data, values, sizeof values) == 0);
+        CHECK(memcmp(array.data, values, sizeof values) == 0, "in %s", __func__);
     d3m_npy_free(&array);
 
     path_in_folder(path, sizeof path, "scalar.npy");
@@ -139,10 +139,10 @@ static void test_read_int64_and_scalar(void)
     write_raw_npy(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", &one,
                   sizeof one);
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.ndim == 0);
-    CHECK(array.count == 1);
+    CHECK(array.ndim == 0, "in %s", __func__);
+    CHECK(array.count == 1, "in %s", __func__);
     if (array.data != NULL)
-        CHECK(*(float *)array.data == 1.5f);
+        CHECK(*(float *)array.data == 1.5f, "in %s", __func__);
     d3m_npy_free(&array);
 }
 
@@ -157,7 +157,8 @@ static void test_bad_npy_files(void)
     write_raw_npy(path, 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (6,), }", values,
                   sizeof values);
     CHECK_ERROR(d3m_npy_read(path, &array), D3M_ERR_ARG, "has big-endian dtype '>f4'");
-    CHECK(strstr(d3m_last_error(), "big-endian.npy") != NULL);
+    CHECK(contains(d3m_last_error(), "big-endian.npy"),
+          "message: %s", d3m_last_error());
 
     path_in_folder(path, sizeof path, "int32.npy");
     write_raw_npy(path, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (6,), }", values,
@@ -184,7 +185,8 @@ static void test_bad_npy_files(void)
     size_t shape[1] = {6};
     CHECK_ERROR(d3m_npy_write(path, D3M_NPY_FLOAT32, 1, shape, values, 0, 0), D3M_ERR_IO,
                 "folder");
-    CHECK(strstr(d3m_last_error(), "no-folder") != NULL);
+    CHECK(contains(d3m_last_error(), "no-folder"),
+          "message: %s", d3m_last_error());
 }
 
 
@@ -203,31 +205,31 @@ static void test_write_exact_bytes(void)
     if (file)
         fclose(file);
     /* The 59-byte dict after the 10-byte prefix pads to 128 bytes: header length 118. */
-    CHECK(got == 128 + sizeof values);
-    CHECK(memcmp(bytes, "\x93NUMPY\x01\x00\x76\x00", 10) == 0);
+    CHECK(got == 128 + sizeof values, "in %s", __func__);
+    CHECK(memcmp(bytes, "\x93NUMPY\x01\x00\x76\x00", 10) == 0, "in %s", __func__);
     const char *dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
-    CHECK(memcmp(bytes + 10, dict, strlen(dict)) == 0);
-    CHECK(bytes[126] == ' ');
-    CHECK(bytes[127] == '\n');
-    CHECK(memcmp(bytes + 128, values, sizeof values) == 0);
+    CHECK(memcmp(bytes + 10, dict, strlen(dict)) == 0, "in %s", __func__);
+    CHECK(bytes[126] == ' ', "in %s", __func__);
+    CHECK(bytes[127] == '\n', "in %s", __func__);
+    CHECK(memcmp(bytes + 128, values, sizeof values) == 0, "in %s", __func__);
 
     /* Version 2 with Fortran order and a 1-D shape written as "(6,)". */
     CHECK_OK(d3m_npy_write(path, D3M_NPY_FLOAT32, 2, shape, values, 1, 2));
     d3m_npy_array array;
     CHECK_OK(d3m_npy_read(path, &array));
-    CHECK(array.version == 2);
-    CHECK(array.fortran_order);
-    CHECK(array.data_offset == 128);
+    CHECK(array.version == 2, "in %s", __func__);
+    CHECK(array.fortran_order, "in %s", __func__);
+    CHECK(array.data_offset == 128, "in %s", __func__);
     if (array.data != NULL)
-        CHECK(memcmp(array.data, values, sizeof values) == 0);
+        CHECK(memcmp(array.data, values, sizeof values) == 0, "in %s", __func__);
     d3m_npy_free(&array);
     file = fopen(path, "rb");
     got = file ? fread(bytes, 1, sizeof bytes, file) : 0;
     if (file)
         fclose(file);
     float column_major[6] = {1, 4, 2, 5, 3, 6};
-    CHECK(got == 128 + sizeof values);
-    CHECK(memcmp(bytes + 128, column_major, sizeof values) == 0);
+    CHECK(got == 128 + sizeof values, "in %s", __func__);
+    CHECK(memcmp(bytes + 128, column_major, sizeof values) == 0, "in %s", __func__);
 
     size_t flat[1] = {6};
     CHECK_OK(d3m_npy_write(path, D3M_NPY_INT64, 1, flat, (int64_t[6]){1, 2, 3, 4, 5, 6}, 0, 1));
@@ -236,8 +238,8 @@ static void test_write_exact_bytes(void)
     got = file ? fread(bytes, 1, 128, file) : 0;
     if (file)
         fclose(file);
-    CHECK(strstr((const char *)bytes + 10, "'shape': (6,), }") != NULL);
-    CHECK(strstr((const char *)bytes + 10, "'descr': '<i8'") != NULL);
+    CHECK(strstr((const char *)bytes + 10, "'shape': (6,), }") != NULL, "in %s", __func__);
+    CHECK(strstr((const char *)bytes + 10, "'descr': '<i8'") != NULL, "in %s", __func__);
 }
 
 
@@ -269,7 +271,7 @@ static void test_mlrecon_split(void)
                     ok = ok && lpt2[at] == 2 * mlrecon_value(i, j, k, 4 + d);
                     ok = ok && fastpm[at] == 2 * mlrecon_value(i, j, k, 7 + d);
                 }
-    CHECK(ok);
+    CHECK(ok, "in %s", __func__);
 }
 
 
@@ -298,14 +300,15 @@ static void test_mlrecon_import(void)
     CHECK_OK(d3m_mlrecon_append(s, npy, -1, 1.0));
     CHECK_ERROR(d3m_mlrecon_append(s, bad, -1, 1.0), D3M_ERR_SHAPE,
                 "has shape [4, 4, 4, 9]; expected (4, 4, 4, 10)");
-    CHECK(strstr(d3m_last_error(), "sim_bad.npy") != NULL);
-    CHECK(d3m_samples_count(s) == 1);
+    CHECK(contains(d3m_last_error(), "sim_bad.npy"),
+          "message: %s", d3m_last_error());
+    CHECK(d3m_samples_count(s) == 1, "in %s", __func__);
 
     float fastpm[3 * M * M * M];
     CHECK_OK(d3m_samples_read(s, "fastpm", 0, 1, fastpm));
     /* component 2 at node (1, 2, 3) is channel 9 there */
-    CHECK(fastpm[((2 * M + 1) * M + 2) * M + 3] == mlrecon_value(1, 2, 3, 9));
-    CHECK(fastpm[0] == mlrecon_value(0, 0, 0, 7));
+    CHECK(fastpm[((2 * M + 1) * M + 2) * M + 3] == mlrecon_value(1, 2, 3, 9), "in %s", __func__);
+    CHECK(fastpm[0] == mlrecon_value(0, 0, 0, 7), "in %s", __func__);
     CHECK_OK(d3m_samples_close(s));
 }
 

@@ -76,26 +76,26 @@ static void test_layout_and_append(void)
     CHECK_OK(d3m_samples_open(path, &options, &s));
     if (s == NULL)
         return;
-    CHECK(d3m_samples_count(s) == 0);
+    CHECK(d3m_samples_count(s) == 0, "in %s", __func__);
     for (size_t i = 0; i < 3; i++)
         CHECK_OK(append_sample(s, i));
-    CHECK(d3m_samples_count(s) == 3);
+    CHECK(d3m_samples_count(s) == 3, "in %s", __func__);
 
     d3m_h5_info info;
     CHECK_OK(d3m_h5_info_of(d3m_samples_file(s), "fastpm", &info));
-    CHECK(info.ndim == 5);
-    CHECK(info.shape[0] == 3);
-    CHECK(info.shape[1] == 3);
-    CHECK(info.shape[4] == N);
-    CHECK(info.chunked);
-    CHECK(info.chunk[0] == 1);
-    CHECK(info.chunk[1] == 3);
-    CHECK(info.chunk[4] == N);
-    CHECK(info.extendible);
-    CHECK(info.gzip_level == 1);
+    CHECK(info.ndim == 5, "in %s", __func__);
+    CHECK(info.shape[0] == 3, "in %s", __func__);
+    CHECK(info.shape[1] == 3, "in %s", __func__);
+    CHECK(info.shape[4] == N, "in %s", __func__);
+    CHECK(info.chunked, "in %s", __func__);
+    CHECK(info.chunk[0] == 1, "in %s", __func__);
+    CHECK(info.chunk[1] == 3, "in %s", __func__);
+    CHECK(info.chunk[4] == N, "in %s", __func__);
+    CHECK(info.extendible, "in %s", __func__);
+    CHECK(info.gzip_level == 1, "in %s", __func__);
     CHECK_OK(d3m_h5_info_of(d3m_samples_file(s), "seed", &info));
-    CHECK(info.ndim == 1);
-    CHECK(strcmp(d3m_h5_type_name(&info), "int64") == 0);
+    CHECK(info.ndim == 1, "in %s", __func__);
+    CHECK(strcmp(d3m_h5_type_name(&info), "int64") == 0, "in %s", __func__);
     CHECK_OK(d3m_samples_close(s));
 
     /* Reopen: the count comes back, reads of one sample or a range work. */
@@ -104,17 +104,17 @@ static void test_layout_and_append(void)
     CHECK_OK(d3m_samples_open(path, &options, &s));
     if (s == NULL)
         return;
-    CHECK(d3m_samples_count(s) == 3);
-    CHECK(d3m_samples_n(s) == N);
-    CHECK(field_matches(s, 0, 1, 1));
-    CHECK(field_matches(s, 2, 1, 2));
-    CHECK(field_matches(s, 1, 0, 3));
+    CHECK(d3m_samples_count(s) == 3, "in %s", __func__);
+    CHECK(d3m_samples_n(s) == N, "in %s", __func__);
+    CHECK(field_matches(s, 0, 1, 1), "in %s", __func__);
+    CHECK(field_matches(s, 2, 1, 2), "in %s", __func__);
+    CHECK(field_matches(s, 1, 0, 3), "in %s", __func__);
     int64_t seeds[3] = {0};
     CHECK_OK(d3m_samples_read_seeds(s, 0, 3, seeds));
-    CHECK(seeds[0] == 100);
-    CHECK(seeds[2] == 102);
+    CHECK(seeds[0] == 100, "in %s", __func__);
+    CHECK(seeds[2] == 102, "in %s", __func__);
     CHECK_OK(append_sample(s, 3));
-    CHECK(d3m_samples_count(s) == 4);
+    CHECK(d3m_samples_count(s) == 4, "in %s", __func__);
 
     float data[FLOATS];
     CHECK_ERROR(d3m_samples_read(s, "za", 4, 1, data), D3M_ERR_ARG,
@@ -127,9 +127,9 @@ static void test_layout_and_append(void)
     fields[1][5] = NAN;
     CHECK_ERROR(d3m_samples_append(s, fields[0], fields[1], fields[2], 7), D3M_ERR_VALUE,
                 "field lpt2 holds NaN at component 0 at grid node (0, 1, 1)");
-    CHECK(d3m_samples_count(s) == 4);
+    CHECK(d3m_samples_count(s) == 4, "in %s", __func__);
     CHECK_OK(d3m_h5_info_of(d3m_samples_file(s), "za", &info));
-    CHECK(info.shape[0] == 4);   /* nothing of the rejected sample was written */
+    CHECK(info.shape[0] == 4, "in %s", __func__);   /* nothing of the rejected sample was written */
     CHECK_OK(d3m_samples_close(s));
 
     /* Read only: no change, no append. */
@@ -137,8 +137,8 @@ static void test_layout_and_append(void)
     CHECK_OK(d3m_samples_open(path, &options, &s));
     if (s == NULL)
         return;
-    CHECK(d3m_samples_count(s) == 4);
-    CHECK(field_matches(s, 0, 3, 1));
+    CHECK(d3m_samples_count(s) == 4, "in %s", __func__);
+    CHECK(field_matches(s, 0, 3, 1), "in %s", __func__);
     CHECK_ERROR(append_sample(s, 4), D3M_ERR_IO, "read-only");
     CHECK_OK(d3m_samples_close(s));
 }
@@ -152,7 +152,7 @@ static void test_mismatched_reopen(void)
     d3m_samples *s = NULL;
     options.n = 8;
     CHECK_ERROR(d3m_samples_open(path, &options, &s), D3M_ERR_SHAPE, "but n = 8 was expected");
-    CHECK(s == NULL);
+    CHECK(s == NULL, "in %s", __func__);
     options.n = N;
     options.box_size = 128.0;
     CHECK_ERROR(d3m_samples_open(path, &options, &s), D3M_ERR_ARG,
@@ -179,8 +179,8 @@ static void test_foreign_files(void)
     d3m_samples *s = NULL;
     CHECK_ERROR(d3m_samples_open(path, &options, &s), D3M_ERR_IO,
                 "is not a d3m training set: dataset(s) /lpt2, /fastpm, /seed not found");
-    CHECK(strstr(d3m_last_error(), "the file contains datasets /za [0, 3, 4, 4, 4] float32") !=
-          NULL);
+    CHECK(contains(d3m_last_error(), "the file contains datasets /za [0, 3, 4, 4, 4] float32"),
+          "message: %s", d3m_last_error());
 
     path_in_folder(path, sizeof path, "typed.h5");
     CHECK_OK(d3m_h5_open(path, D3M_H5_CREATE, &f));
@@ -191,8 +191,9 @@ static void test_foreign_files(void)
     CHECK_OK(d3m_h5_close(f));
     CHECK_ERROR(d3m_samples_open(path, &options, &s), D3M_ERR_ARG,
                 "dataset '/za' in");
-    CHECK(strstr(d3m_last_error(), "has dtype int64; a training set stores displacements as "
-                                   "float32") != NULL);
+    CHECK(contains(d3m_last_error(),
+                   "has dtype int64; a training set stores displacements as float32"),
+          "message: %s", d3m_last_error());
 
     /* Right dtype, wrong rank. */
     path_in_folder(path, sizeof path, "ranked.h5");
@@ -204,8 +205,9 @@ static void test_foreign_files(void)
     CHECK_OK(d3m_h5_close(f));
     CHECK_ERROR(d3m_samples_open(path, &options, &s), D3M_ERR_SHAPE,
                 "dataset '/fastpm' in");
-    CHECK(strstr(d3m_last_error(), "has shape [0, 4, 4, 4]; a training set needs [N, 3, n, n, "
-                                   "n]") != NULL);
+    CHECK(contains(d3m_last_error(),
+                   "has shape [0, 4, 4, 4]; a training set needs [N, 3, n, n, n]"),
+          "message: %s", d3m_last_error());
 }
 
 
@@ -234,11 +236,12 @@ static void test_nan_on_read(void)
     CHECK_OK(d3m_samples_open(path, &options, &s));
     if (s == NULL)
         return;
-    CHECK(d3m_samples_count(s) == 3);
+    CHECK(d3m_samples_count(s) == 3, "in %s", __func__);
     float *data = malloc(3 * FLOATS * sizeof *data);
     CHECK_ERROR(d3m_samples_read(s, "fastpm", 0, 3, data), D3M_ERR_VALUE,
                 "sample 2 (counting from 0) of dataset '/fastpm' in");
-    CHECK(strstr(d3m_last_error(), "holds Inf at component 2 at grid node (3, 3, 3)") != NULL);
+    CHECK(contains(d3m_last_error(), "holds Inf at component 2 at grid node (3, 3, 3)"),
+          "message: %s", d3m_last_error());
     CHECK_OK(d3m_samples_read(s, "fastpm", 0, 2, data));
     CHECK_OK(d3m_samples_read(s, "za", 0, 3, data));
     free(data);
@@ -271,8 +274,8 @@ static void run_killed_writer(const char *path, size_t k, int flush_partial)
     }
     int wait_status = 0;
     waitpid(child, &wait_status, 0);
-    CHECK(WIFSIGNALED(wait_status));
-    CHECK(WTERMSIG(wait_status) == SIGKILL);
+    CHECK(WIFSIGNALED(wait_status), "in %s", __func__);
+    CHECK(WTERMSIG(wait_status) == SIGKILL, "in %s", __func__);
 }
 
 
@@ -288,8 +291,8 @@ static void test_killed_writer(int flush_partial)
     CHECK_OK(d3m_samples_open(path, &options, &s));
     if (s == NULL)
         return;
-    CHECK(d3m_samples_count(s) == 3);
-    CHECK(field_matches(s, 2, 0, 3));
+    CHECK(d3m_samples_count(s) == 3, "in %s", __func__);
+    CHECK(field_matches(s, 2, 0, 3), "in %s", __func__);
     CHECK_OK(d3m_samples_close(s));
 
     /* Reopening for writing drops the partial sample; appending resumes at 3. */
@@ -297,15 +300,15 @@ static void test_killed_writer(int flush_partial)
     CHECK_OK(d3m_samples_open(path, &options, &s));
     if (s == NULL)
         return;
-    CHECK(d3m_samples_count(s) == 3);
+    CHECK(d3m_samples_count(s) == 3, "in %s", __func__);
     const char *names[4] = {"za", "lpt2", "fastpm", "seed"};
     for (int i = 0; i < 4; i++) {
         d3m_h5_info info;
         CHECK_OK(d3m_h5_info_of(d3m_samples_file(s), names[i], &info));
-        CHECK(info.shape[0] == 3);
+        CHECK(info.shape[0] == 3, "in %s", __func__);
     }
     CHECK_OK(append_sample(s, 3));
-    CHECK(d3m_samples_count(s) == 4);
+    CHECK(d3m_samples_count(s) == 4, "in %s", __func__);
     CHECK_OK(d3m_samples_close(s));
 
     /* A second kill on the resumed file keeps the four samples. */
@@ -314,13 +317,13 @@ static void test_killed_writer(int flush_partial)
     CHECK_OK(d3m_samples_open(path, &options, &s));
     if (s == NULL)
         return;
-    CHECK(d3m_samples_count(s) == 5);
+    CHECK(d3m_samples_count(s) == 5, "in %s", __func__);
     for (int field = 0; field < 3; field++)
-        CHECK(field_matches(s, field, 0, 5));
+        CHECK(field_matches(s, field, 0, 5), "in %s", __func__);
     int64_t seeds[5] = {0};
     CHECK_OK(d3m_samples_read_seeds(s, 0, 5, seeds));
     for (int i = 0; i < 5; i++)
-        CHECK(seeds[i] == 100 + i);
+        CHECK(seeds[i] == 100 + i, "in %s", __func__);
     CHECK_OK(d3m_samples_close(s));
 }
 

@@ -88,8 +88,10 @@ static int test_ranges_and_views(void)
     float values[3] = {1, 2, 3}, back[20];
     REQUIRE_OK(d3m_tensor_write_range(t, 7, 3, values));
     REQUIRE_OK(d3m_tensor_read(t, back));
-    CHECK(back[6] == -1.0f && back[10] == -1.0f, "canaries changed: %g %g", back[6], back[10]);
-    CHECK(back[7] == 1.0f && back[9] == 3.0f, "range write wrong: %g %g", back[7], back[9]);
+    CHECK(back[6] == -1.0f, "canary before the range changed to %g", back[6]);
+    CHECK(back[10] == -1.0f, "canary after the range changed to %g", back[10]);
+    CHECK(back[7] == 1.0f, "first written element is %g, expected 1", back[7]);
+    CHECK(back[9] == 3.0f, "last written element is %g, expected 3", back[9]);
     CHECK(d3m_tensor_write_range(t, 19, 2, values) == D3M_ERR_ARG, "write past the end accepted");
     CHECK(contains(d3m_last_error(), "outside the tensor"), "message: %s", d3m_last_error());
 
@@ -106,8 +108,8 @@ static int test_ranges_and_views(void)
     size_t wrong[1] = {21};
     d3m_tensor *bad = NULL;
     CHECK(d3m_tensor_reshape(t, 1, wrong, &bad) == D3M_ERR_SHAPE, "reshape to 21 accepted");
-    CHECK(contains(d3m_last_error(), "[4, 5]") && contains(d3m_last_error(), "[21]"),
-          "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "[4, 5]"), "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "[21]"), "message: %s", d3m_last_error());
 
     d3m_tensor_free(t);
     CHECK(d3m_device_bytes() == bytes, "freeing one of two views returned the bytes");
@@ -177,8 +179,8 @@ static int test_errors(void)
     REQUIRE_OK(d3m_tensor_new(2, shape, &a));
     REQUIRE_OK(d3m_tensor_new(1, other, &b));
     CHECK(d3m_tensor_add(a, a, b) == D3M_ERR_SHAPE, "add of 12 and 13 elements accepted");
-    CHECK(contains(d3m_last_error(), "[3, 4]") && contains(d3m_last_error(), "[13]"),
-          "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "[3, 4]"), "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "[13]"), "message: %s", d3m_last_error());
 
     size_t zero[2] = {3, 0};
     d3m_tensor *c = NULL;
@@ -186,8 +188,9 @@ static int test_errors(void)
     CHECK(contains(d3m_last_error(), "extent of 0"), "message: %s", d3m_last_error());
 
     CHECK(d3m_use_device("no-such-device-xyz") == D3M_ERR_DEVICE, "unknown device accepted");
-    CHECK(contains(d3m_last_error(), "no-such-device-xyz") && contains(d3m_last_error(), "0:0"),
-          "message does not list the devices: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "no-such-device-xyz"), "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "0:0"), "message does not list the devices: %s",
+          d3m_last_error());
 
     /* A program that cannot compile: the message carries the CL error, the
      * kernel file and the compiler's log. */
@@ -195,10 +198,9 @@ static int test_errors(void)
     cl_kernel k;
     CHECK(d3m_kernel_get(rt, "tensor.cl", "tensor_fill", "-D float=undefined_type_x", &k) ==
               D3M_ERR_BUILD, "a broken build succeeded");
-    CHECK(contains(d3m_last_error(), "CL_BUILD_PROGRAM_FAILURE") &&
-              contains(d3m_last_error(), "kernels/tensor.cl") &&
-              contains(d3m_last_error(), "undefined_type_x"),
-          "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "CL_BUILD_PROGRAM_FAILURE"), "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "kernels/tensor.cl"), "message: %s", d3m_last_error());
+    CHECK(contains(d3m_last_error(), "undefined_type_x"), "no build log: %s", d3m_last_error());
     CHECK(d3m_kernel_get(rt, "tensor.cl", "no_such_kernel", NULL, &k) == D3M_ERR_CL,
           "a missing kernel was found");
     CHECK(contains(d3m_last_error(), "CL_INVALID_KERNEL_NAME"), "message: %s", d3m_last_error());

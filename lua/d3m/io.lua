@@ -40,7 +40,7 @@ end
 
 
 --- Write a tensor (float32) or a table of integers (int64) as dataset name,
--- creating the file and parent groups as needed; attrs go on the dataset.
+-- creating the file and parent groups as needed. attrs go on the dataset.
 function io_module.write(path, name, value, attrs)
   with_file(path, "a", function(file) file:write(name, value, attrs) end)
 end
@@ -151,8 +151,16 @@ end
 -- the file on reopen), compression (gzip level 0..9, true or "gzip").
 -- The object has :count(), :n(), :append{za=, lpt2=, fastpm=, seed=},
 -- :read(name, i [, count [, out]]), :attributes(), :close().
+local DATASET_OPTIONS = { n = true, box = true, attrs = true, compression = true, mode = true }
+
 function io_module.dataset(path, opts)
   opts = opts or {}
+  for name in pairs(opts) do
+    if not DATASET_OPTIONS[name] then
+      error(string.format("d3m.io.dataset: unknown option '%s'; the options are n, box, attrs, "
+        .. "compression and mode", tostring(name)), 2)
+    end
+  end
   local opened, writer = pcall(cio.dataset, path, opts)
   if not opened then
     error(strip_position(writer), 2)

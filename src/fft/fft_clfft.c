@@ -47,9 +47,9 @@ static int ensure_setup(d3m_runtime *rt)
         data.patch = clfftVersionPatch;
         d3m_fft_shape none = {0, 0, 0, 0};
         CLFFT_CHECK(clfftSetup(&data), &none);
-        /* clFFT destroys its plan registry in a static destructor registered
-         * by clfftSetup; registering the shutdown after it makes ours run
-         * first (exit handlers run in reverse order). */
+        /* clFFT destroys its plan registry in a static destructor that
+         * clfftSetup registers. Exit handlers run in reverse order, so ours,
+         * registered after it, runs first. */
         atexit(d3m_shutdown);
     }
     setup_count++;

@@ -150,8 +150,8 @@ static int open_existing(d3m_h5file *f, d3m_h5_mode mode, const struct stat *st)
         return d3m_h5_fail(D3M_ERR_IO, "cannot read '%s'", f->path);
     if (is_hdf5 == 0)
         return d3m_fail(D3M_ERR_IO,
-                        "'%s' is not an HDF5 file: none of its %lld bytes holds the HDF5 "
-                        "signature",
+                        "'%s' is not an HDF5 file: none of its %lld bytes contains the "
+                        "HDF5 signature",
                         f->path, (long long)st->st_size);
 
     hid_t fapl = access_properties();
@@ -174,7 +174,9 @@ int d3m_h5_open(const char *path, d3m_h5_mode mode, d3m_h5file **out)
     struct stat st;
     int status = D3M_OK;
     if (mode == D3M_H5_CREATE) {
-        status = d3m_io_check_folder(path, "create");
+        /* Replacing an existing file needs write access to it, not to its folder. */
+        if (stat(path, &st) != 0)
+            status = d3m_io_check_folder(path, "create");
         if (status == D3M_OK)
             status = create_file(f, path);
     } else if (stat(path, &st) == 0) {

@@ -212,7 +212,9 @@ d3m_h5file *d3m_samples_file(d3m_samples *s);
 
 /* Append one sample: three host arrays of 3 n^3 floats and the seed, in
  * the order za, lpt2, fastpm, seed, then H5Fflush. Fields holding NaN or
- * Inf are rejected before anything is written. */
+ * Inf are rejected before anything is written. H5Fflush hands the data to
+ * the operating system without fsync: it survives a killed process, not a
+ * power failure. */
 int d3m_samples_append(d3m_samples *s, const float *za, const float *lpt2, const float *fastpm,
                        int64_t seed);
 

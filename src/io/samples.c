@@ -1,7 +1,7 @@
 /* samples.c - training-set files: /za, /lpt2, /fastpm [N, 3, n, n, n] and
- * /seed [N], appended one flushed sample at a time so that a killed run
- * loses at most the sample in flight and a reopen resumes after the last
- * complete one. */
+ * /seed [N]. Samples are appended and flushed one at a time. A killed run
+ * loses the sample in flight, and a reopen resumes after the last complete
+ * one. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +31,10 @@ static size_t sample_floats(size_t n)
  * rename it to path, so a crash never leaves a file with half a layout. */
 static int create_file(const char *path, const d3m_samples_options *options)
 {
-    if (options->n == 0)
-        return d3m_fail(D3M_ERR_ARG, "cannot create training set '%s': the particle count "
-                        "per side n is not set", path);
-    if (!(options->box_size > 0))
-        return d3m_fail(D3M_ERR_ARG, "cannot create training set '%s': box size %g Mpc/h "
-                        "must be positive", path, options->box_size);
+    if (options->n == 0 || !(options->box_size > 0))
+        return d3m_fail(D3M_ERR_ARG, "training set '%s' does not exist, and creating it needs "
+                        "the particles per side n (got %zu) and a positive box size in Mpc/h "
+                        "(got %g)", path, options->n, options->box_size);
 
     d3m_h5file *f = NULL;
     D3M_TRY(d3m_h5_create_atomic(path, &f));
@@ -255,7 +253,8 @@ static size_t first_nonfinite(const float *data, size_t count)
 }
 
 
-/* Describe element i of a [3, n, n, n] sample as "component c at (i, j, k)". */
+/* Describe an element of a [3, n, n, n] sample as "component c at grid node
+ * (i, j, k)". */
 static void format_element(char *buf, size_t size, size_t element, size_t n)
 {
     size_t k = element % n, j = element / n % n, i = element / (n * n) % n;

@@ -158,7 +158,6 @@ static void push_attributes(lua_State *L, d3m_h5file *f, const char *object)
     d3m_attr *attrs = NULL;
     int count = 0;
     d3m_lua_check(L, d3m_h5_attributes(f, object, &attrs, &count));
-    /* Copy the C list into Lua before anything can raise. */
     lua_createtable(L, 0, count);
     for (int i = 0; i < count; i++) {
         push_attribute(L, &attrs[i]);

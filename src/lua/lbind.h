@@ -2,7 +2,7 @@
  * lbind.h - helpers shared by the Lua binding files (src/lua/l_*.c).
  * Each binding file l_NAME.c defines `int d3m_open_NAME(lua_State *L)`,
  * which adds its functions to the module table on top of the stack and
- * leaves the stack as it found it; the build lists these openers itself.
+ * leaves the stack as it found it. The build generates the list of openers.
  */
 #ifndef D3M_LBIND_H
 #define D3M_LBIND_H

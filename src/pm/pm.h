@@ -123,6 +123,12 @@ typedef struct d3m_pm_background {
     const void *context;
 } d3m_pm_background;
 
+struct d3m_cosmology;
+
+/* The background of a d3m_cosmology (src/cosmo/cosmology.h): Omega_m and
+ * its E, D1, D2, f1, f2 and dD1/da. The cosmology must outlive the run. */
+d3m_pm_background d3m_pm_background_of(const struct d3m_cosmology *c);
+
 /* Called after each step (1-based) with the scale factors it spans and the
  * wall time it took in seconds. */
 typedef void (*d3m_fastpm_progress)(void *context, int step, int nsteps, double a_from,

@@ -165,8 +165,12 @@ static int match_device(cl_platform_id platform, cl_device_id device,
     else if (m->spec != NULL)
         hit = contains_ignoring_case(info->name, m->spec) ||
               contains_ignoring_case(info->platform_name, m->spec);
+    else if (m->pass == 0)
+        hit = info->is_gpu;
+    else if (m->pass == 1)
+        hit = info->is_cpu;
     else
-        hit = m->pass == 0 ? info->is_gpu : m->pass == 1 ? info->is_cpu : 1;
+        hit = 1;
     if (!hit)
         return 0;
     m->platform = platform;

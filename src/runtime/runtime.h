@@ -50,7 +50,7 @@ int d3m_fail_cl(const char *call, cl_int code, const char *kernel, const char *d
 /* The kernel `name` from kernels/<file>, built for rt's device with the given
  * build options (may be NULL). Programs are built once per (device, file,
  * options) and kernels once per program. On a build failure the message
- * holds the CL error, the file, the options and the build log. */
+ * contains the CL error, the file, the options and the build log. */
 int d3m_kernel_get(d3m_runtime *rt, const char *file, const char *name, const char *options,
                    cl_kernel *kernel);
 
