@@ -150,14 +150,13 @@ end
 -- its output is wrapped into [-box/2, box/2); ZA and 2LPT are not wrapped.
 function generate.sample(s, seed)
   local field = core.sim.linear_field{cosmology = s.cosmology, box = s.box, n = s.n, seed = seed}
-  local za = core.sim.lpt(field, {a = s.a_final, order = 1})
-  local lpt2, velocity, info = core.sim.lpt(field, {a = s.a_final, order = 2, psi = true})
-  velocity:free()
-  local fastpm = core.generate.fastpm{psi1 = info.psi1, psi2 = info.psi2, box = s.box,
-    cosmology = s.cosmology, a = s.scale_factors, boost = s.boost}
-  info.psi1:free()
-  info.psi2:free()
-  field.delta_k:free()
+  local za, za_velocity = core.sim.lpt(field, {a = s.a_final, order = 1})
+  local lpt2, lpt2_velocity = core.sim.lpt(field, {a = s.a_final, order = 2})
+  local fastpm, fastpm_velocity = core.sim.fastpm(field, {steps = s.scale_factors,
+    boost = s.boost, cosmology = s.cosmology})
+  for _, t in ipairs({za_velocity, lpt2_velocity, fastpm_velocity, field.delta_k}) do
+    t:free()
+  end
   return {za = za, lpt2 = lpt2, fastpm = fastpm, seed = seed}
 end
 
