@@ -143,7 +143,7 @@ local function run_generate()
 
   local summary = generate.run(s, {output = output, count = options.count, shard = shard,
     compression = options.compression, stop_after = options.stop_after,
-    rms_factor = options.rms_factor})
+    rms_factor = options.rms_factor, verbose = options.verbose})
 
   local rate = summary.written / math.max(summary.seconds, 1e-9)
   log.info("%s: %d samples written in %.1f s (%.3g simulations/s), %d of %d in the file%s",

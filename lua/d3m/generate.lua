@@ -278,7 +278,8 @@ end
 -- generate.settings. options: output (path of this shard's file), count
 -- (samples in the whole set), shard ({index, count}, default {1, 1}),
 -- compression (gzip level), stop_after (stop after this many new samples,
--- as if the process were killed), rms_factor, quiet (no progress line).
+-- as if the process were killed), rms_factor, quiet (no progress line),
+-- verbose (a log line per written sample).
 -- Returns a summary: path, count (samples in the file), written, seconds,
 -- first_seed and last_seed of the file, rms (mean per field), stopped.
 function generate.run(s, options)
@@ -323,6 +324,9 @@ function generate.run(s, options)
     writer:append(sample)
     generate.free(sample)
     summary.written = summary.written + 1
+    if options.verbose then
+      log.info("sample %d (seed %d) written to %s", position, seed_at(position), options.output)
+    end
     for name, value in pairs(values) do
       summary.rms[name] = summary.rms[name] + value
     end
