@@ -1,6 +1,6 @@
 -- d3m generate: write a set of FastPM simulations (ZA, 2LPT and FastPM
--- displacements per seed) to an HDF5 file, resumably and optionally split
--- over several processes; `--merge` joins the parts. See docs/generate.md.
+-- displacements per seed) to an HDF5 file. A rerun resumes it, --shard
+-- splits it over processes and --merge joins the parts. See docs/generate.md.
 local d3m = require "d3m"
 local cli = require "d3m.cli"
 local generate = require "d3m.generate"
@@ -161,8 +161,11 @@ local function run_generate()
 end
 
 
+-- Errors from the library start with the Lua file and line that raised
+-- them, which mean nothing to a user of the command. The message itself
+-- names the file and the problem.
 local ok, message = pcall(options.merge and run_merge or run_generate)
 if not ok then
-  log.error("%s", tostring(message))
+  log.error("%s", (tostring(message):gsub("^[^\n]-%.lua:%d+: ", "")))
   os.exit(1)
 end

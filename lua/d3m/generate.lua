@@ -296,7 +296,7 @@ function generate.run(s, options)
     options.compression)
   local start_count = writer:count()
   if start_count > 0 and writer:read("seed", start_count) ~= seed_at(start_count) then
-    error(string.format("'%s' holds seed %d at sample %d where seed %d was expected; it was "
+    error(string.format("'%s' contains seed %d at sample %d where seed %d was expected; it was "
       .. "not written by this command", options.output, writer:read("seed", start_count),
       start_count, seed_at(start_count)), 0)
   end
@@ -436,7 +436,7 @@ function generate.merge(output, inputs, options)
       local position = j // k + 1
       local sample = {seed = shard.reader:read("seed", position)}
       if sample.seed ~= first_seed + j then
-        error(string.format("'%s' holds seed %d at sample %d where seed %d was expected",
+        error(string.format("'%s' contains seed %d at sample %d where seed %d was expected",
           shard.path, sample.seed, position, first_seed + j), 0)
       end
       for _, name in ipairs({"za", "lpt2", "fastpm"}) do
