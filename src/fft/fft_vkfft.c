@@ -11,6 +11,7 @@ typedef struct vkfft_plan {
     d3m_fft_shape shape;
     VkFFTApplication app;
     cl_mem real_dummy, complex_dummy;   /* buffers the plan was made with */
+    uint64_t real_bytes, complex_bytes; /* VkFFT keeps pointers to these */
     struct vkfft_plan *next;
 } vkfft_plan;
 
@@ -34,13 +35,14 @@ static int same_shape(const d3m_fft_shape *a, const d3m_fft_shape *b)
 static int make_plan(d3m_runtime *rt, const d3m_fft_shape *s, vkfft_plan *p)
 {
     size_t nh = s->n3 / 2 + 1;
-    uint64_t real_bytes = (uint64_t)(s->batch * s->n1 * s->n2 * s->n3 * sizeof(float));
-    uint64_t complex_bytes = (uint64_t)(s->batch * s->n1 * s->n2 * nh * 2 * sizeof(float));
+    p->real_bytes = (uint64_t)(s->batch * s->n1 * s->n2 * s->n3 * sizeof(float));
+    p->complex_bytes = (uint64_t)(s->batch * s->n1 * s->n2 * nh * 2 * sizeof(float));
     cl_int code = CL_SUCCESS;
-    p->real_dummy = clCreateBuffer(rt->context, CL_MEM_READ_WRITE, real_bytes, NULL, &code);
+    p->real_dummy = clCreateBuffer(rt->context, CL_MEM_READ_WRITE, p->real_bytes, NULL, &code);
     if (code != CL_SUCCESS)
         return d3m_fail_cl("clCreateBuffer", code, "VkFFT plan", NULL);
-    p->complex_dummy = clCreateBuffer(rt->context, CL_MEM_READ_WRITE, complex_bytes, NULL, &code);
+    p->complex_dummy = clCreateBuffer(rt->context, CL_MEM_READ_WRITE, p->complex_bytes, NULL,
+                                      &code);
     if (code != CL_SUCCESS)
         return d3m_fail_cl("clCreateBuffer", code, "VkFFT plan", NULL);
 
@@ -64,9 +66,9 @@ static int make_plan(d3m_runtime *rt, const d3m_fft_shape *s, vkfft_plan *p)
     config.context = &rt->context;
     config.platform = &rt->platform;
     config.inputBuffer = &p->real_dummy;
-    config.inputBufferSize = &real_bytes;
+    config.inputBufferSize = &p->real_bytes;
     config.buffer = &p->complex_dummy;
-    config.bufferSize = &complex_bytes;
+    config.bufferSize = &p->complex_bytes;
 
     VkFFTResult result = initializeVkFFT(&p->app, config);
     if (result != VKFFT_SUCCESS)

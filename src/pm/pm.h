@@ -157,8 +157,9 @@ typedef struct d3m_fastpm_options {
  * mesh shift 0.5, the PM force and no progress report.
  *
  * The defaults were chosen on a Zel'dovich pancake (one plane wave, 32^3
- * particles, 128 Mpc/h, 10 steps, Einstein-de Sitter, shell crossing at
- * a = 1.5), whose exact solution is the Zel'dovich one. Maximum error of
+ * particles, 128 Mpc/h, the default 10 scale factors or 9 steps,
+ * Einstein-de Sitter, shell crossing at a = 1.5), whose exact solution is
+ * the Zel'dovich one. Maximum error of
  * the displacement at a = 1 relative to its amplitude:
  *   boost 2, four-point gradient, shift 0.5: 0.005 (0.0006 for a wave of
  *     1/100 of that amplitude);
