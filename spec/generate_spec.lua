@@ -157,6 +157,17 @@ describe("d3m generate", function()
     assert.are.same(d3m.io.attributes(full), d3m.io.attributes(folder .. "/merged.h5"))
   end)
 
+  it("rejects an incomplete list of shards", function()
+    -- part.shard*of2.h5 come from the test above (busted runs tests in order).
+    local ok, text = run(folder, "--merge wrong.h5 part.shard1of2.h5 part.shard1of2.h5")
+    assert.is_false(ok)
+    assert.matches("are both shard 1 of 2", text, 1, true)
+    ok, text = run(folder, "--merge wrong.h5 part.shard1of2.h5")
+    assert.is_false(ok)
+    assert.matches("is shard 1 of 2, but 1 files were given", text, 1, true)
+    assert.is_nil(io.open(folder .. "/wrong.h5"))
+  end)
+
   it("merges only the complete prefix of unfinished shards", function()
     -- Shard 1 contains samples 0, 2 and 4, shard 2 only sample 1: samples
     -- 0..2 are complete and sample 4 waits for shard 2's sample 3.

@@ -353,40 +353,42 @@ end
 
 -- ---- merge ------------------------------------------------------------------
 
--- Open each shard read-only and order them by shard_index. Every physics
+-- Open each shard read-only into shards[shard_index]. Every physics
 -- attribute must agree, and the shard indices must be 1 .. k once each.
-local function open_shards(inputs)
-  local shards, reference = {}, nil
+-- The caller closes the readers in shards, also when this raises.
+local function open_shards(inputs, shards)
+  local reference = nil
   for _, path in ipairs(inputs) do
     local reader = core.io.dataset(path, {mode = "r"})
     local attrs = reader:attributes()
+    local function fail(format, ...)
+      reader:close()
+      error(string.format(format, ...), 0)
+    end
     local index, count = attrs.shard_index, attrs.shard_count
     if math.type(index) ~= "integer" or math.type(count) ~= "integer" then
-      error(string.format("'%s' has no shard_index/shard_count attributes; only files written "
-        .. "by d3m generate can be merged", path), 0)
+      fail("'%s' has no shard_index/shard_count attributes; only files written by d3m "
+        .. "generate can be merged", path)
     end
     if count ~= #inputs then
-      error(string.format("'%s' is shard %d of %d, but %d files were given; give all %d shards "
-        .. "of one set", path, index, count, #inputs, count), 0)
+      fail("'%s' is shard %d of %d, but %d files were given; give all %d shards of one set",
+        path, index, count, #inputs, count)
     end
     if shards[index] then
-      error(string.format("'%s' and '%s' are both shard %d of %d", shards[index].path, path,
-        index, count), 0)
+      fail("'%s' and '%s' are both shard %d of %d", shards[index].path, path, index, count)
     end
     if reference then
       for _, entry in ipairs(generate.parameters) do
         local name = entry[1]
         if name ~= "shard_index" and attrs[name] ~= reference.attrs[name] then
-          error(string.format("'%s' has %s = %s but '%s' has %s; shards of one set share every "
-            .. "setting", path, name, tostring(attrs[name]), reference.path,
-            tostring(reference.attrs[name])), 0)
+          fail("'%s' has %s = %s but '%s' has %s; shards of one set share every setting", path,
+            name, tostring(attrs[name]), reference.path, tostring(reference.attrs[name]))
         end
       end
     end
     shards[index] = {path = path, reader = reader, attrs = attrs, count = reader:count()}
     reference = reference or shards[index]
   end
-  return shards
 end
 
 
@@ -401,9 +403,10 @@ function generate.merge(output, inputs, options)
   if #inputs == 0 then
     error("merge: no shard files given", 0)
   end
-  local shards = open_shards(inputs)
+  local shards = {}
   local k = #inputs
   local ok, result = pcall(function()
+    open_shards(inputs, shards)
     local complete, limiting = math.huge, nil
     local available = 0
     for index, shard in ipairs(shards) do
