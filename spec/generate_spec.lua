@@ -114,9 +114,9 @@ describe("d3m generate", function()
   end)
 
   it("resumes a killed run to the same samples", function()
-    -- The run is long enough (200 samples) to be killed with SIGKILL,
-    -- without a chance to close the file, once its second sample is in;
-    -- a third may be half written.
+    -- The run is long enough (200 samples) to be killed with SIGKILL once
+    -- its second sample is in. It gets no chance to close the file, and a
+    -- third sample may be half written.
     local log_path = folder .. "/killed.log"
     local pipe = io.popen(string.format("cd %s && { D3M_PROGRESS=lines %s generate -v "
       .. "-o killed.h5 --count 200 %s > %s 2>&1 & echo $!; }", shell_quote(folder),
