@@ -58,6 +58,9 @@ parser:option("--seed", "Seed of the model initialisation, the shuffling and the
     end
     return value
   end)
+parser:flag("--residual", "Add the input (ZA) displacement to the network's output, so the "
+  .. "network learns the correction to it. Not in He et al. 2019; it trains much faster at "
+  .. "small widths and budgets.")
 parser:flag("--no-augment", "Do not apply the 48 cube symmetries to training batches.")
 parser:flag("--resume", "Continue the run in --output from its last.h5.")
 parser:flag("--no-plot", "Do not write learning_curve.png.")
@@ -72,7 +75,8 @@ end
 
 local ok, result = pcall(train.run, {
   dataset = options.dataset, output = options.output, input = options.input,
-  target = options.target, channels = options.channels, epochs = options.epochs,
+  target = options.target, channels = options.channels, residual = options.residual,
+  epochs = options.epochs,
   iterations = options.iterations, batch_size = options.batch_size, lr = options.lr,
   weight_decay = options.weight_decay, validate_every = options.validate_every,
   split = options.split, seed = options.seed, augment = not options.no_augment,

@@ -11,7 +11,8 @@
 --   /optim attributes           step, lr, beta1, beta2, eps, weight_decay,
 --                               decoupled (0 or 1)
 --   / attributes                format = "d3m checkpoint", format_version,
---                               channels, software_version, and what the
+--                               channels, residual (0 or 1),
+--                               software_version, and what the
 --                               caller adds (epoch, iteration, seed, ...)
 -- A model-only file (best.h5) has no /optim.
 local d3m = require "d3m"
@@ -27,7 +28,8 @@ checkpoint.FORMAT_VERSION = 1
 function checkpoint.save(path, model, optimizer, attrs)
   local root = {
     format = checkpoint.FORMAT, format_version = checkpoint.FORMAT_VERSION,
-    channels = model.channels, software_version = "d3m " .. d3m.version,
+    channels = model.channels, residual = model.residual and 1 or 0,
+    software_version = "d3m " .. d3m.version,
   }
   for name, value in pairs(attrs or {}) do
     root[name] = value
@@ -110,6 +112,12 @@ function checkpoint.restore(state, model, optimizer, path)
       .. "channels = %d; pass --channels %s or start a new output folder", path or "?",
       tostring(channels), model.channels, tostring(channels)), 2)
   end
+  local residual = (state.attrs.residual or 0) == 1
+  if residual ~= (model.residual or false) then
+    error(string.format("checkpoint '%s' holds a model with residual = %s, but this model has "
+      .. "residual = %s; pass the same --residual setting or start a new output folder",
+      path or "?", tostring(residual), tostring(model.residual or false)), 2)
+  end
   local combined = {}
   for name, tensor in pairs(state.params) do
     combined[name] = tensor
@@ -138,7 +146,7 @@ function checkpoint.load_model(path)
   if math.type(channels) ~= "integer" then
     error(string.format("checkpoint '%s' has no integer 'channels' attribute", path), 2)
   end
-  local model = d3m.models.d3m{channels = channels}
+  local model = d3m.models.d3m{channels = channels, residual = (state.attrs.residual or 0) == 1}
   checkpoint.restore(state, model, nil, path)
   model:evaluate()
   return model, state.attrs

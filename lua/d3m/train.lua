@@ -20,7 +20,7 @@ local train = {}
 -- Settings that fix the order of batches and the model, so a resumed run
 -- must use the values stored in the checkpoint.
 local RESUME_KEYS = {"seed", "batch_size", "input", "target", "augment", "n", "train_samples",
-  "validation_samples", "lr", "weight_decay"}
+  "validation_samples", "lr", "weight_decay", "residual"}
 
 
 local function is_finite(x)
@@ -217,7 +217,7 @@ local function run_attributes(config, dataset)
     target = dataset.target, augment = config.augment and 1 or 0, n = dataset.n,
     box_size = attrs.box_size, dataset = dataset.path, train_samples = dataset:size("train"),
     validation_samples = last - first + 1, split = config.split, lr = config.lr,
-    weight_decay = config.weight_decay,
+    weight_decay = config.weight_decay, residual = config.residual and 1 or 0,
   }
 end
 
@@ -400,6 +400,7 @@ end
 --- Trains a D3M model. config: dataset (path), output (folder), epochs
 -- or iterations (total, counted from the start of the run), and optional
 -- input ("za"), target ("fastpm"), split ({0.8, 0.1, 0.1}), channels (64),
+-- residual (false: add the input to the network's output),
 -- seed (0: model initialisation, shuffling, augmentation), batch_size (50),
 -- lr (1e-4), weight_decay (1e-4, L2 added to the gradient), augment
 -- (true), validate_every (iterations; default once per epoch), resume
@@ -433,7 +434,8 @@ function train.run(config)
   end
   log.to_file(config.output .. "/train.log")
 
-  self.model = d3m.models.d3m{channels = config.channels, seed = config.seed}
+  self.model = d3m.models.d3m{channels = config.channels, seed = config.seed,
+    residual = config.residual or false}
   self.model:train()
   self.optimizer = d3m.optim.adam(self.model, {lr = config.lr,
     weight_decay = config.weight_decay})

@@ -54,7 +54,11 @@ local function check_options(options)
   if math.type(seed) ~= "integer" then
     error("d3m.models.d3m: seed must be an integer, got " .. tostring(seed), 3)
   end
-  return channels, seed
+  local residual = options.residual or false
+  if type(residual) ~= "boolean" then
+    error("d3m.models.d3m: residual must be a boolean, got " .. tostring(residual), 3)
+  end
+  return channels, seed, residual
 end
 
 --- Returns the trainable parameters of the network with these options as an
@@ -131,8 +135,13 @@ local D3M = Module:extend("D3M")
 
 function D3M:__init(options)
   Module.__init(self)
-  local channels, seed = check_options(options)
+  local channels, seed, residual = check_options(options)
   self.channels = channels
+  -- residual = true adds the input to the output, so the network learns the
+  -- correction to the Zel'dovich displacement. This is not in He et al.
+  -- (2019), whose network has no skip from the input; it trains much
+  -- faster at small widths and budgets.
+  self.residual = residual
   local init_options = {generator = random.new(seed)}
 
   for _, layer in ipairs(architecture(channels)) do
@@ -175,6 +184,10 @@ function D3M:forward(input)
   h = self.layer7:forward(self.concat2:forward({h, x1}))
 
   self.output = self.deconv4:forward(h)
+  if self.residual then
+    -- In place: the 1x1x1 layer's backward needs its input, not its output.
+    self.output:add(input)
+  end
   return self.output
 end
 
@@ -206,11 +219,15 @@ function D3M:backward(input, grad_output)
   g = self.layer2:backward(x1, g)
   grad_x1:add(g)
   self.grad_input = self.layer1:backward(input, grad_x1)
+  if self.residual then
+    self.grad_input:add(grad_output)
+  end
   return self.grad_input
 end
 
 function D3M:__tostring()
-  return string.format("D3M(channels %d, %d parameters)", self.channels, self:num_parameters())
+  return string.format("D3M(channels %d, %d parameters%s)", self.channels, self:num_parameters(),
+    self.residual and ", residual" or "")
 end
 
 
