@@ -39,28 +39,30 @@ static int lower_node(const float u, const int n, float *upper_weight)
 }
 
 
-/* out += value, atomically, for any device of OpenCL 1.1 or later: a
- * compare-and-swap loop on the float's bits (atomic_cmpxchg on a global int
- * is core since 1.1, a float atomic add is not). */
-static void atomic_add_float(volatile __global float *out, const float value)
+/* Painting accumulates in 64-bit fixed point with 32 fractional bits, as
+ * a (low, high) pair of 32-bit words per cell, because integer additions
+ * give the same sum in any order: the painted mesh is bit-identical from
+ * run to run however the work-items interleave. A float compare-and-swap
+ * loop would round differently in each order. 32-bit atomic_add is core in
+ * OpenCL 1.1; 64-bit atomics are an extension, hence the carry by hand.
+ * Deposits of magnitude 2^-9 or more are exact; smaller ones are rounded
+ * to 2^-32. Cell totals must stay below 2^31 in magnitude. */
+static void atomic_add_fixed(volatile __global uint *cell, const float value)
 {
-    volatile __global int *bits = (volatile __global int *)out;
-    int expected = *bits;
-    int seen;
-    while (1) {
-        float updated = as_float(expected) + value;
-        seen = atomic_cmpxchg(bits, expected, as_int(updated));
-        if (seen == expected)
-            break;
-        expected = seen;
-    }
+    long q = convert_long_rte(value * 4294967296.0f);
+    uint low = (uint)(q & 0xffffffffL);
+    uint high = (uint)(q >> 32);
+    uint old = atomic_add(&cell[0], low);
+    uint carry = old + low < old ? 1u : 0u;
+    atomic_add(&cell[1], high + carry);
 }
 
 
 /* Add each particle's mass to the 8 nodes around it. mass is the particle
  * mass, multiplied by masses[p] when has_masses is non-zero (masses is any
- * valid buffer otherwise). mesh is [n, n, n] and is not cleared here. */
-__kernel void cic_paint(__global float *mesh, const int n, __global const float *coords,
+ * valid buffer otherwise). accumulator is [n, n, n, 2] fixed-point words
+ * (see atomic_add_fixed), zeroed by the caller. */
+__kernel void cic_paint(__global uint *accumulator, const int n, __global const float *coords,
                         const long np, const int lattice_n, const float cells_per_length,
                         const float shift, const float mass, __global const float *masses,
                         const int has_masses)
@@ -86,8 +88,20 @@ __kernel void cic_paint(__global float *mesh, const int n, __global const float 
         int k0 = s0 && j[0] + 1 == n ? 0 : j[0] + s0;
         int k1 = s1 && j[1] + 1 == n ? 0 : j[1] + s1;
         int k2 = s2 && j[2] + 1 == n ? 0 : j[2] + s2;
-        atomic_add_float(&mesh[((long)k0 * n + k1) * n + k2], m * weight);
+        atomic_add_fixed(&accumulator[2 * (((long)k0 * n + k1) * n + k2)], m * weight);
     }
+}
+
+
+/* mesh[i] = the fixed-point accumulator of cell i as a float. */
+__kernel void cic_fixed_to_float(__global float *mesh, __global const uint *accumulator,
+                                 const long cells)
+{
+    long i = get_global_id(0);
+    if (i >= cells)
+        return;
+    long q = (long)(((ulong)accumulator[2 * i + 1] << 32) | (ulong)accumulator[2 * i]);
+    mesh[i] = convert_float(q) * 2.3283064365386963e-10f;   /* 2^-32 */
 }
 
 

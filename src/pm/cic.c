@@ -89,11 +89,21 @@ int d3m_pm_paint_shifted(const d3m_tensor *particles, d3m_pm_coordinates kind, d
         return d3m_fail(D3M_ERR_SHAPE, "pm paint: masses has %zu elements for %zu particles; "
                         "pass one mass per particle", masses->numel, np);
 
-    D3M_TRY(d3m_tensor_fill(mesh, 0.0f));
+    /* Two 32-bit fixed-point words per cell (see cic.cl); the zero float
+     * has the all-zero bit pattern. */
+    size_t words[1] = {2 * mesh->numel};
+    d3m_tensor *accumulator = NULL;
+    D3M_TRY(d3m_tensor_zeros(1, words, &accumulator));
     size_t global = d3m_round_up(np, LOCAL_SIZE), local = LOCAL_SIZE;
-    return d3m_launch("cic.cl", "cic_paint", NULL, 1, &global, &local, "titlifffti", mesh, n,
-                      particles, (long long)np, lattice_n, (double)n / box, shift, (double)mass,
-                      masses ? masses : particles, masses != NULL);
+    int status = d3m_launch("cic.cl", "cic_paint", NULL, 1, &global, &local, "titlifffti",
+                            accumulator, n, particles, (long long)np, lattice_n, (double)n / box,
+                            shift, (double)mass, masses ? masses : particles, masses != NULL);
+    size_t cells_global = d3m_round_up(mesh->numel, LOCAL_SIZE);
+    if (status == D3M_OK)
+        status = d3m_launch("cic.cl", "cic_fixed_to_float", NULL, 1, &cells_global, &local, "ttl",
+                            mesh, accumulator, (long long)mesh->numel);
+    d3m_tensor_free(accumulator);
+    return status;
 }
 
 

@@ -45,9 +45,9 @@ typedef enum d3m_pm_gradient {
 /* Paint particles onto mesh [n, n, n] with CIC: the mesh is cleared, then
  * each particle adds mass * masses[p] (masses [np] may be NULL: weight 1)
  * to its 8 nearest nodes. The sum of the mesh is the total mass. Deposits
- * use an atomic float add built on atomic_cmpxchg, so the result is correct
- * on any OpenCL 1.2 device but the order of additions, and hence the last
- * bits of a cell, may vary from run to run. */
+ * accumulate in 64-bit fixed point (32 fractional bits) with 32-bit integer
+ * atomics, so the mesh is bit-identical from run to run on any OpenCL 1.2
+ * device. A cell's total must stay below 2^31 in magnitude. */
 int d3m_pm_paint(const d3m_tensor *particles, d3m_pm_coordinates kind, double box, float mass,
                  const d3m_tensor *masses, d3m_tensor *mesh);
 
