@@ -63,6 +63,12 @@ int d3m_atomic_begin(const char *path, char *temp_path, size_t size)
     if (fd < 0)
         return d3m_fail(D3M_ERR_IO, "cannot write '%s': creating a temporary file in folder "
                         "'%s' failed (%s)", path, folder, strerror(errno));
+
+    /* mkstemp creates mode 0600; give the file the mode a plain fopen
+     * would (0666 less the umask), so others can read results as usual. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     close(fd);
     return D3M_OK;
 }
