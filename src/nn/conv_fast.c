@@ -30,9 +30,9 @@ static size_t ceil_div(size_t a, size_t b)
 
 
 /* Work-group size along dimension 0 of the blocked kernels. On PoCL 3.1
- * with 2 CPU cores (scripts/bench_conv.lua), 8 to 32 work-items per group
- * ran alike and 1 or 64 up to a third slower. GPUs get 64 to fill their
- * SIMD width. NOTE: the GPU value is a guess, not measured. */
+ * with 2 CPU cores (scripts/bench_conv.lua, blocks of 4 voxels then), 8 to
+ * 32 work-items per group ran alike and 1 or 64 up to a third slower. GPUs
+ * get 64 to fill their SIMD width. NOTE: the GPU value is a guess. */
 static size_t blocked_local_size(void)
 {
     d3m_runtime *rt = d3m_runtime_current();
