@@ -27,8 +27,8 @@ int wrap(int i, int n)
 }
 
 /* padded[p][z][y][x] = input[p][z - 1][y - 1][x - 1] (mod the extents) for
- * every plane p = n * C + c. A work-item copies one padded row: PoCL
- * spends about a microsecond per work-group, too much for one float each.
+ * every plane p = n * C + c. A work-item copies one padded row, because
+ * with one float per work-item PoCL's cost per work-group dominated.
  * Global size: ((h + 2) * (d + 2), planes). */
 __kernel void conv3d_pad(__global const float *input, __global float *padded, const int planes,
                          const int depth, const int height, const int width)

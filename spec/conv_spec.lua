@@ -71,7 +71,7 @@ for _, path in ipairs({"fast", "reference"}) do
     setup(function() previous = ops.conv_path(path) end)
     teardown(function() ops.conv_path(previous) end)
 
-    it("matches a Lua loop with k = 3, stride 1 and bias", function()
+    it("matches a Lua loop (k = 3, bias)", function()
       local shape, ci, co = {2, 2, 4, 4, 8}, 2, 3
       local input = random_values(2 * ci * 4 * 4 * 8, 1)
       local weight = random_values(co * ci * 27, 2)
@@ -107,7 +107,8 @@ for _, path in ipairs({"fast", "reference"}) do
       assert.is_true(max_difference(out:to_table(), expected) < TOLERANCE)
     end)
 
-    it("stride 1: rolling the input by one voxel rolls the output by one", function()
+    it("commutes with rolls at stride 1", function()
+      -- Rolling the input by one voxel rolls the output by one.
       local shape = {1, 2, 4, 8, 4}
       local input = random_values(2 * 4 * 8 * 4, 3)
       local weight = random_tensor({3, 2, 3, 3, 3}, 4)
@@ -119,7 +120,8 @@ for _, path in ipairs({"fast", "reference"}) do
       end
     end)
 
-    it("stride 2: rolling the input by two voxels rolls the output by one", function()
+    it("halves rolls at stride 2", function()
+      -- Rolling the input by two voxels rolls the output by one.
       local shape = {1, 2, 8, 4, 8}
       local input = random_values(2 * 8 * 4 * 8, 5)
       local weight = random_tensor({3, 2, 3, 3, 3}, 6)
@@ -131,7 +133,8 @@ for _, path in ipairs({"fast", "reference"}) do
       end
     end)
 
-    it("transposed: rolling the input by one voxel rolls the output by two", function()
+    it("doubles rolls when transposed", function()
+      -- Rolling the input by one voxel rolls the output by two.
       local shape = {1, 3, 2, 4, 2}
       local input = random_values(3 * 2 * 4 * 2, 7)
       local weight = random_tensor({3, 2, 3, 3, 3}, 8)
@@ -144,7 +147,7 @@ for _, path in ipairs({"fast", "reference"}) do
       end
     end)
 
-    it("writes into a given output tensor and returns it", function()
+    it("reuses given output tensors", function()
       local input = random_tensor({1, 2, 4, 4, 4}, 9)
       local weight = random_tensor({5, 2, 3, 3, 3}, 10)
       local out = d3m.zeros{1, 5, 2, 2, 2}
@@ -158,7 +161,7 @@ for _, path in ipairs({"fast", "reference"}) do
       assert.are.equal(t_grad_in, ops.conv_transpose3d_backward_input(t_out, t_weight, t_grad_in))
     end)
 
-    it("overwrites grad_in and accumulates grad_weight and grad_bias", function()
+    it("overwrites grad_in, accumulates grad_weight", function()
       local input = random_tensor({2, 3, 4, 4, 4}, 12)
       local weight = random_tensor({5, 3, 3, 3, 3}, 13)
       local grad_out = random_tensor({2, 5, 4, 4, 4}, 14)
@@ -197,7 +200,7 @@ for _, path in ipairs({"fast", "reference"}) do
       for i = 1, #once do assert.is_true(math.abs(twice[i] - 2 * once[i]) < TOLERANCE) end
     end)
 
-    it("gives sum(out * r) as the inner product of r's gradients", function()
+    it("satisfies the adjoint identities", function()
       -- Linearity: sum(conv(x) * r) = sum(x * backward_input(r)), and
       -- with the bias as well, sum(w * backward_weight(r, x)) + bias terms.
       local x = random_tensor({1, 3, 8, 4, 4}, 16)
@@ -216,14 +219,14 @@ end
 describe("conv3d shape errors", function()
   local input = d3m.zeros{1, 4, 8, 8, 8}
 
-  it("name the expected and the received weight shape", function()
+  it("name expected and received weight shapes", function()
     local ok, message = pcall(ops.conv3d_forward, input, d3m.zeros{6, 3, 3, 3, 3}, nil, 1)
     assert.is_false(ok)
     assert.matches("expected shape [Co, 4, k, k, k]", message, 1, true)
     assert.matches("got [6, 3, 3, 3, 3]", message, 1, true)
   end)
 
-  it("name the expected and the received output shape", function()
+  it("name expected and received output shapes", function()
     local ok, message = pcall(ops.conv3d_forward, input, d3m.zeros{6, 4, 3, 3, 3}, nil, 2,
       d3m.zeros{1, 6, 8, 8, 8})
     assert.is_false(ok)
@@ -258,21 +261,21 @@ describe("conv3d shape errors", function()
     assert.matches("shape [1, 4, 8, 8, 8]", message, 1, true)
   end)
 
-  it("name the expected and the received transposed weight shape", function()
+  it("name the transposed weight shapes", function()
     local ok, message = pcall(ops.conv_transpose3d_forward, input, d3m.zeros{2, 4, 3, 3, 3})
     assert.is_false(ok)
     assert.matches("expected shape [4, Co, 3, 3, 3]", message, 1, true)
     assert.matches("got [2, 4, 3, 3, 3]", message, 1, true)
   end)
 
-  it("reject an output that is also the input", function()
+  it("reject an output aliasing the input", function()
     local x = d3m.zeros{1, 4, 8, 8, 8}
     local ok, message = pcall(ops.conv3d_forward, x, d3m.zeros{4, 4, 3, 3, 3}, nil, 1, x)
     assert.is_false(ok)
     assert.matches("conv3d output shares its buffer with an input", message, 1, true)
   end)
 
-  it("name the expected and the received grad_weight shape", function()
+  it("name the grad_weight shapes", function()
     local ok, message = pcall(ops.conv3d_backward_weight, d3m.zeros{1, 6, 8, 8, 8}, input, 1,
       d3m.zeros{6, 5, 3, 3, 3})
     assert.is_false(ok)

@@ -18,6 +18,9 @@
  * (a few per core on CPUs, enough to fill a GPU), capped in memory. */
 #define TARGET_WORK_ITEMS 8192
 #define MAX_PARTIAL_FLOATS (32u << 20)
+/* A float sum of n terms has a rounding error growing like sqrt(n) eps;
+ * 32 planes of 32^2 voxels keep n near 3e4 for large batches. */
+#define MAX_PLANES_PER_CHUNK 32
 
 
 static size_t ceil_div(size_t a, size_t b)
@@ -27,9 +30,9 @@ static size_t ceil_div(size_t a, size_t b)
 
 
 /* Work-group size along dimension 0 of the blocked kernels. On PoCL 3.1
- * with 2 CPU cores (scripts/bench_conv.lua), 8 to 32 work-items per group
- * ran alike and 1 or 64 up to a third slower. GPUs get 64 to fill their
- * SIMD width. NOTE: the GPU value is a guess, not measured. */
+ * with 2 CPU cores (scripts/bench_conv.lua, blocks of 4 voxels then), 8 to
+ * 32 work-items per group ran alike and 1 or 64 up to a third slower. GPUs
+ * get 64 to fill their SIMD width. NOTE: the GPU value is a guess. */
 static size_t blocked_local_size(void)
 {
     d3m_runtime *rt = d3m_runtime_current();
@@ -132,12 +135,16 @@ int d3m_conv_fast_transpose_forward(const conv_dims *d, const d3m_tensor *input,
 }
 
 
-/* Number of partial sums of the weight gradient: enough work-items, at
- * most one chunk per output plane, and a bounded buffer. */
+/* Number of partial sums of the weight gradient: enough work-items, at most
+ * MAX_PLANES_PER_CHUNK output planes summed in one float accumulator
+ * (memory permitting), at most one chunk per plane, and a bounded buffer. */
 static size_t weight_chunks(const conv_dims *d, size_t co_blocks, size_t planes)
 {
     size_t items = 3 * (size_t)d->channels_in * co_blocks;
     size_t chunks = ceil_div(TARGET_WORK_ITEMS, items);
+    size_t for_accuracy = ceil_div(planes, MAX_PLANES_PER_CHUNK);
+    if (chunks < for_accuracy)
+        chunks = for_accuracy;
     size_t per_chunk = co_blocks * (size_t)d->channels_in * 27 * LANES;
     if (chunks * per_chunk > MAX_PARTIAL_FLOATS)
         chunks = MAX_PARTIAL_FLOATS / per_chunk;
