@@ -47,7 +47,7 @@ end
 
 -- A case runs when --only is absent, or when the case's name and --only
 -- contain one another (so the command printed for a pass reruns it).
-local function wanted(case)
+local function is_selected(case)
   if not options.only then return true end
   return case:find(options.only, 1, true) ~= nil or options.only:find(case, 1, true) ~= nil
 end
@@ -56,14 +56,14 @@ end
 
 local peak
 local function device_limits()
-  if wanted("FMA peak") or wanted("conv") then
+  if is_selected("FMA peak") or is_selected("conv") then
     local items, iterations = options.quick and 4096 or 65536, options.quick and 256 or 4096
     local rates = {}
     for i = 1, math.max(repeats, 1) do rates[i] = d3m.bench.fma_peak(items, iterations) end
     peak = median(rates)
     record("FMA peak (float32)", peak, "GFLOP/s", "8 chains of float8 FMAs per work-item")
   end
-  if wanted("copy bandwidth") then
+  if is_selected("copy bandwidth") then
     local floats = options.quick and 1 << 20 or 1 << 26
     local rates = {}
     for i = 1, math.max(repeats, 1) do rates[i] = d3m.bench.copy_bandwidth(floats, 5) end
@@ -99,7 +99,7 @@ end
 local fftw_ms = {}
 local function references()
   if options.no_references then return end
-  if wanted("OpenBLAS") then
+  if is_selected("OpenBLAS") then
     local binary, reason = build_reference("sgemm", "-lopenblas")
     if binary then
       local size = options.quick and "64 4096 1728 1" or "64 32768 1728 " .. repeats
@@ -111,7 +111,7 @@ local function references()
       record("OpenBLAS SGEMM 64x32768x1728", "skipped", "", reason)
     end
   end
-  if wanted("FFTW") then
+  if is_selected("FFTW") then
     local binary, reason = build_reference("fftw_r2c", "-lfftw3f_threads -lfftw3f -lm")
     if binary then
       for _, n in ipairs(options.quick and {32} or {64, 128, 256}) do
@@ -130,11 +130,15 @@ end
 
 local function fft_cases()
   local default = d3m.fft.backend()
-  for _, backend in ipairs{"vkfft", "clfft"} do
+  local backends = {"vkfft", "clfft"}
+  if d3m.device().type == "CPU" then
+    table.insert(backends, 1, "fftw")   -- host FFTW works only on CPU devices
+  end
+  for _, backend in ipairs(backends) do
     d3m.fft.use_backend(backend)
     for _, n in ipairs(options.quick and {32} or {64, 128, 256}) do
       local case = string.format("FFT %s r2c+c2r %d^3", backend, n)
-      if wanted(case) then
+      if is_selected(case) then
         local real = d3m.full({n, n, n}, 1)
         local spectrum = d3m.fft.r2c(real)
         local seconds = time_it(function()
@@ -169,7 +173,7 @@ end
 local function conv_cases()
   local c, n = 64, options.quick and 8 or 32
   local name = string.format("conv3d %d->%d %d^3", c, c, n)
-  if not (wanted(name) or wanted("conv")) then return end
+  if not (is_selected(name) or is_selected("conv")) then return end
   local input = random_tensor({1, c, n, n, n}, 1)
   local weight = random_tensor({c, c, 3, 3, 3}, 0.05)
   local bias = d3m.zeros{c}
@@ -195,7 +199,7 @@ end
 local function network_cases()
   local channels, n = options.quick and 4 or 64, options.quick and 8 or 32
   local name = string.format("D3M channels=%d %d^3", channels, n)
-  if not (wanted(name) or wanted("D3M")) then return end
+  if not (is_selected(name) or is_selected("D3M")) then return end
   local model = d3m.models.d3m{channels = channels}
   local input = random_tensor({1, 3, n, n, n}, 5)
   local loss = d3m.nn.MSELoss()
@@ -224,7 +228,7 @@ end
 local function pm_cases()
   for _, n in ipairs(options.quick and {16} or {32, 128}) do
     local name = string.format("FastPM step %d^3 particles boost 2", n)
-    if wanted(name) or wanted("FastPM") then
+    if is_selected(name) or is_selected("FastPM") then
       local field = d3m.sim.linear_field{box = 4.0 * n, n = n, seed = 1}
       local steps = {0.1, 0.55, 1.0}
       local seconds = time_it(function() d3m.sim.fastpm(field, {steps = steps, boost = 2}) end)
@@ -241,7 +245,7 @@ local function stats_cases()
   local name = string.format("density power spectrum %d^3 particles", n)
   local field = d3m.sim.linear_field{box = 4.0 * n, n = n, seed = 2}
   local psi = d3m.sim.lpt(field, {a = 1, order = 2})
-  if wanted(name) or wanted("power") then
+  if is_selected(name) or is_selected("power") then
     local positions = d3m.stats.positions(psi, {box = 4.0 * n})
     record(name, time_it(function()
       d3m.stats.power(positions, {box = 4.0 * n, kind = "density", mesh = n})
@@ -252,12 +256,12 @@ local function stats_cases()
   local side = 4.0 * m   -- 4 Mpc/h between particles, as in He et al. 2019
   local small = d3m.sim.linear_field{box = side, n = m, seed = 3}
   local positions = d3m.stats.positions(d3m.sim.lpt(small, {a = 1, order = 2}), {box = side})
-  if wanted("xi") then
+  if is_selected("xi") then
     record(string.format("xi pair counts %d^3 particles", m), time_it(function()
       d3m.stats.xi(positions, {box = side, width = 2, bins = options.quick and 10 or 20})
     end), "s", "bins of 2 Mpc/h from 0, cell lists")
   end
-  if wanted("zeta") then
+  if is_selected("zeta") then
     local bins = options.quick and 2 or 10
     record(string.format("zeta_l pairs %d^3 particles", m), time_it(function()
       d3m.stats.zeta(positions, {box = side, bins = bins, lmax = 8})

@@ -23,5 +23,6 @@ typedef struct d3m_fft_backend_ops {
 
 extern const d3m_fft_backend_ops d3m_fft_clfft;
 extern const d3m_fft_backend_ops d3m_fft_vkfft;
+extern const d3m_fft_backend_ops d3m_fft_fftw;   /* host FFTW, for CPU devices */
 
 #endif

@@ -12,6 +12,7 @@ static d3m_runtime *current;
 static int shutdown_registered;
 
 void d3m_fft_release(d3m_runtime *rt);
+void d3m_fft_fftw_cleanup(void);
 void d3m_programs_release(d3m_runtime *rt);
 void d3m_profile_report(void);
 
@@ -360,5 +361,6 @@ void d3m_shutdown(void)
         clReleaseContext(rt->context);
         free(rt);
     }
+    d3m_fft_fftw_cleanup();
     current = NULL;
 }
