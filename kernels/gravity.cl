@@ -14,8 +14,11 @@
 #define GRADIENT_EXACT 0
 #define GRADIENT_FOUR_POINT 1
 
+/* tables[m] is the wavenumber k of mesh index m along any axis (h/Mpc) and
+ * tables[n + m] the gradient's K(k), both computed on the host in double:
+ * a sine per mode and axis here cost more than the FFTs on PoCL. */
 __kernel void gravity_acceleration_k(__global float *accel_k, __global const float *delta_k,
-                                     const int n, const float box, const int gradient)
+                                     const int n, __global const float *tables)
 {
     int i2 = get_global_id(0);
     int i1 = get_global_id(1);
@@ -24,17 +27,11 @@ __kernel void gravity_acceleration_k(__global float *accel_k, __global const flo
     if (i2 >= nh || i1 >= n || i0 >= n)
         return;
 
-    const float kf = 2.0f * M_PI_F / box;
-    const float cell = box / (float)n;
     int index[3] = {i0, i1, i2};
     float k[3], kd[3];
     for (int d = 0; d < 3; d++) {
-        int m = index[d] <= n / 2 ? index[d] : index[d] - n;
-        k[d] = kf * (float)m;
-        if (gradient == GRADIENT_FOUR_POINT)
-            kd[d] = (8.0f * sin(k[d] * cell) - sin(2.0f * k[d] * cell)) / (6.0f * cell);
-        else
-            kd[d] = (n % 2 == 0 && index[d] == n / 2) ? 0.0f : k[d];
+        k[d] = tables[index[d]];
+        kd[d] = tables[n + index[d]];
     }
     float k2 = k[0] * k[0] + k[1] * k[1] + k[2] * k[2];
 

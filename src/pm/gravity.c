@@ -1,10 +1,41 @@
 /* gravity.c - the particle-mesh force: paint, r2c, the Fourier-space force
  * kernel of kernels/gravity.cl, three c2r transforms and CIC readout. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "pm/pm.h"
 #include "pm/pm_internal.h"
 #include "runtime/runtime.h"
+
+
+/* The wavenumber k (h/Mpc) of each mesh index m and the gradient kernel
+ * K(k): ik exactly (zero on the Nyquist index of an even mesh) or FastPM's
+ * four-point difference (8 sin(kH) - sin(2kH)) / (6H), H the cell size.
+ * Returned as a device tensor [2, n]: k first, then K. */
+static int wavenumber_tables(size_t n, double box, d3m_pm_gradient gradient, d3m_tensor **out)
+{
+    float *host = malloc(2 * n * sizeof *host);
+    if (host == NULL)
+        return d3m_fail(D3M_ERR_MEMORY, "out of host memory for the force tables");
+    const double kf = 2.0 * M_PI / box, cell = box / (double)n;
+    for (size_t m = 0; m < n; m++) {
+        long signed_m = m <= n / 2 ? (long)m : (long)m - (long)n;
+        double k = kf * (double)signed_m;
+        double kd = k;
+        if (gradient == D3M_PM_GRADIENT_FOUR_POINT)
+            kd = (8.0 * sin(k * cell) - sin(2.0 * k * cell)) / (6.0 * cell);
+        else if (n % 2 == 0 && m == n / 2)
+            kd = 0.0;
+        host[m] = (float)k;
+        host[n + m] = (float)kd;
+    }
+    size_t shape[2] = {2, n};
+    int status = d3m_tensor_new(2, shape, out);
+    if (status == D3M_OK)
+        status = d3m_tensor_write(*out, host);
+    free(host);
+    return status;
+}
 
 
 int d3m_pm_acceleration_mesh(const d3m_tensor *density, double box, d3m_pm_gradient gradient,
@@ -33,11 +64,15 @@ int d3m_pm_acceleration_mesh(const d3m_tensor *density, double box, d3m_pm_gradi
         status = d3m_tensor_new(5, accel_k_shape, &accel_k);
     if (status == D3M_OK)
         status = d3m_fft_r2c(density, delta_k);
+    d3m_tensor *tables = NULL;
+    if (status == D3M_OK)
+        status = wavenumber_tables(n, box, gradient, &tables);
     if (status == D3M_OK) {
         size_t global[3] = {n / 2 + 1, n, n}, local[3] = {8, 8, 1};
-        status = d3m_launch("gravity.cl", "gravity_acceleration_k", NULL, 3, global, local, "ttifi",
-                            accel_k, delta_k, (int)n, box, (int)gradient);
+        status = d3m_launch("gravity.cl", "gravity_acceleration_k", NULL, 3, global, local, "ttit",
+                            accel_k, delta_k, (int)n, tables);
     }
+    d3m_tensor_free(tables);
     if (status == D3M_OK)
         status = d3m_fft_c2r(accel_k, acceleration);
     d3m_tensor_free(delta_k);
