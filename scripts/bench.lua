@@ -11,7 +11,7 @@ parser:flag("--quick", "Small sizes and one repeat: a smoke test of every case, 
   .. "(writes no file unless --output is given).")
 parser:option("--repeats", "Timed runs per case (count).", "5"):convert(cli.positive_integer("--repeats"))
 parser:option("--output", "Markdown file to write the table to (default: docs/benchmarks.md for a "
-  .. "full run; none with --quick).")
+  .. "full run; none with --quick or --only).")
 parser:option("--only", "Run only the cases whose name contains this text.")
 parser:flag("--no-references", "Skip the OpenBLAS and FFTW reference programs.")
 local options = cli.parse(parser, arg)
@@ -342,7 +342,9 @@ network_cases()
 pm_cases()
 stats_cases()
 
-local output = options.output or (not options.quick and "docs/benchmarks.md") or nil
+-- Only a full run of every case replaces the recorded table by default.
+local output = options.output or (not options.quick and not options.only and "docs/benchmarks.md")
+  or nil
 if output then
   write_markdown(output)
 end
