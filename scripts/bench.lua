@@ -276,6 +276,16 @@ end
 
 -- ---- report -----------------------------------------------------------------------
 
+-- The 1-minute load average, so a reader can tell a disturbed run.
+local function load_average()
+  local file = io.open("/proc/loadavg")
+  if not file then return "unknown" end
+  local value = file:read("n")
+  file:close()
+  return value and string.format("%.2f", value) or "unknown"
+end
+local load_before = load_average()
+
 local BEGIN, END = "<!-- d3m bench: begin -->", "<!-- d3m bench: end -->"
 
 -- The table as a markdown section between the markers.
@@ -289,7 +299,9 @@ local function markdown_section()
       os.date("!%Y-%m-%d %H:%M")),
     string.format("Device: %s (%s, %s, %d compute units).", dev.name, dev.type, dev.platform,
       dev.compute_units),
-    string.format("Each value is the median of %d runs after one warm-up run.", repeats),
+    string.format("Each value is the median of %d runs after one warm-up run. Load average "
+      .. "(1 minute) %s before and %s after the run: other processes on the cores lower every "
+      .. "rate.", repeats, load_before, load_average()),
     "",
     "| case | value | unit | note | command |",
     "|---|---|---|---|---|",

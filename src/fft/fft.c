@@ -32,9 +32,9 @@ int d3m_fft_use_backend(const char *name)
 
 
 /* The backend chosen by d3m_fft_use_backend, else $D3M_FFT, else FFTW on
- * CPU devices and VkFFT on others. On PoCL with 2 cores, an r2c+c2r pair
- * at 64^3 took 1.7 ms with FFTW, 4.2 ms with VkFFT and 4.5 ms with clFFT
- * (d3m bench, docs/benchmarks.md). FFTW works on the host through mapped
+ * CPU devices and VkFFT on others. In the d3m bench runs on PoCL with 2
+ * cores (docs/benchmarks.md), an r2c+c2r pair at 64^3 was 2 to 3 times
+ * faster with FFTW than with VkFFT or clFFT. FFTW works on the host through mapped
  * buffers, so it is used only where device memory is host memory. */
 static const d3m_fft_backend_ops *backend_for(const d3m_runtime *rt)
 {
