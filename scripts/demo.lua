@@ -145,12 +145,44 @@ local output = options.output
 os.execute("mkdir -p " .. quote(output))
 log.to_file(output .. "/demo.log")
 
+-- The plan of the first run is kept in OUTPUT/plan.lua, so a rerun reuses
+-- the finished stages instead of re-planning from new timings.
+local plan_path = output .. "/plan.lua"
+
+local function save_plan(simulation_seconds, sample_seconds)
+  local lines = {"return {"}
+  local names = {}
+  for name in pairs(plan) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    lines[#lines + 1] = string.format("  %s = %q,", name, plan[name])
+  end
+  lines[#lines + 1] = string.format("  simulation_seconds = %q,", simulation_seconds)
+  lines[#lines + 1] = string.format("  sample_seconds = %q,", sample_seconds)
+  lines[#lines + 1] = "}"
+  local file = assert(io.open(plan_path, "w"))
+  file:write(table.concat(lines, "\n"), "\n")
+  file:close()
+end
+
 local dev = d3m.device()
 print(string.format("d3m demo on %s (%s)", dev.name, dev.type))
-log.info("calibrating: one %d^3 FastPM simulation and one training step of a %d-channel model",
-  plan.n, plan.channels)
-local simulation_seconds, sample_seconds = calibrate()
+local simulation_seconds, sample_seconds
+if file_exists(plan_path) then
+  local saved = dofile(plan_path)
+  for name, value in pairs(saved) do
+    if plan[name] ~= nil or name == "simulations" or name == "epochs" then plan[name] = value end
+  end
+  plan.epochs = options.epochs or plan.epochs   -- a larger --epochs extends the training
+  simulation_seconds, sample_seconds = saved.simulation_seconds, saved.sample_seconds
+  log.info("reusing the plan of the first run in %s (delete it to plan again)", plan_path)
+else
+  log.info("calibrating: one %d^3 FastPM simulation and one training step of a %d-channel model",
+    plan.n, plan.channels)
+  simulation_seconds, sample_seconds = calibrate()
+end
 local train_samples = size_to_budget(simulation_seconds, sample_seconds)
+save_plan(simulation_seconds, sample_seconds)
 local estimate = plan.simulations * simulation_seconds
   + plan.epochs * train_samples * sample_seconds * 1.15   -- validation passes
   + 0.05 * plan.simulations * 1.0 + 60

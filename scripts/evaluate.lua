@@ -96,6 +96,6 @@ local ok, err = pcall(function()
     options.no_figures and "" or ", figures"))
 end)
 if not ok then
-  io.stderr:write("d3m evaluate: ", tostring(err), "\n")
+  io.stderr:write("d3m evaluate: ", cli.message(err, "evaluate"), "\n")
   os.exit(1)
 end

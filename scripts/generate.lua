@@ -50,7 +50,7 @@ parser:mutex(
     :convert(cli.positive("--sigma8")))
 parser:option("--box", "Box side in Mpc/h.",
   tostring(defaults.box)):convert(cli.positive("--box"))
-parser:option("--n", "Particles per side, even.",
+parser:option("--n", "Particles per side, even; d3m train and predict need a multiple of 4.",
   tostring(defaults.n)):convert(cli.positive_integer("--n"))
 parser:option("--steps", "FastPM time steps: this many scale factors linear in a from "
   .. "--a-start to --a-final, both included.",

@@ -37,7 +37,7 @@ local ok, result = pcall(predict.file, {
   log = options.verbose and log.info or nil,
 })
 if not ok then
-  io.stderr:write("d3m predict: ", tostring(result), "\n")
+  io.stderr:write("d3m predict: ", cli.message(result, "predict"), "\n")
   os.exit(1)
 end
 print(string.format("%d sample(s) of %d^3 (indices %d to %d) written to %s", result.count,

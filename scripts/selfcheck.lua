@@ -10,7 +10,12 @@ Run a short check on the current device (D3M_DEVICE selects it):
   return
 end
 
-local n = tonumber(arg[1] or "64")
+local n = math.tointeger(tonumber(arg[1] or "64"))
+if not n or n < 2 then
+  io.stderr:write("d3m selfcheck: the mesh size must be an integer of at least 2, got '",
+    tostring(arg[1]), "'\n")
+  os.exit(1)
+end
 local dev = d3m.device()
 print(string.format("device: %s (%s, %s), FFT backend %s", dev.name, dev.type, dev.platform,
   d3m.fft.backend()))

@@ -84,7 +84,7 @@ local ok, result = pcall(train.run, {
   stop_after_iterations = options.stop_after_iterations,
 })
 if not ok then
-  io.stderr:write("d3m train: ", tostring(result), "\n")
+  io.stderr:write("d3m train: ", cli.message(result, "train"), "\n")
   os.exit(1)
 end
 

@@ -24,6 +24,25 @@ function cli.parse(parser, args)
   return options
 end
 
+--- The text of an error for the user of a command: the "file.lua:12: "
+-- positions Lua puts in front are dropped (and repeated "name: " prefixes
+-- such as "predict: "), unless $D3M_DEBUG is set.
+function cli.message(err, command)
+  local text = tostring(err)
+  local debug = os.getenv("D3M_DEBUG")
+  if debug and debug ~= "" and debug ~= "0" then
+    return text
+  end
+  repeat
+    local before = text
+    text = text:gsub("^[^%s:]+%.lua:%d+: ", "")
+    if command then
+      text = text:gsub("^" .. command .. ": ", "")
+    end
+  until text == before
+  return text
+end
+
 --- A converter for argparse that accepts positive numbers only.
 function cli.positive(name)
   return function(text)

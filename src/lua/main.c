@@ -60,11 +60,42 @@ static void locate_files(void)
 }
 
 
+/* Commands (d3m train, ...) report errors to users of the tool, not to
+ * Lua programmers: without $D3M_DEBUG their messages lose the stack
+ * traceback and the "file.lua:123: " positions in front. */
+static int command_mode;
+
+
+static const char *skip_positions(const char *msg)
+{
+    for (;;) {
+        const char *colon = strstr(msg, ".lua:");
+        if (colon == NULL || strchr(msg, ' ') < colon)
+            return msg;
+        const char *p = colon + 5;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p == colon + 5 || p[0] != ':' || p[1] != ' ')
+            return msg;
+        msg = p + 2;
+    }
+}
+
+
 static int report(lua_State *L, int status)
 {
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
-        fprintf(stderr, "d3m: %s\n", msg ? msg : "(error object is not a string)");
+        if (msg == NULL)
+            msg = "(error object is not a string)";
+        const char *debug = getenv("D3M_DEBUG");
+        if (command_mode && !(debug && debug[0] && strcmp(debug, "0") != 0)) {
+            msg = skip_positions(msg);
+            const char *trace = strstr(msg, "\nstack traceback:");
+            fprintf(stderr, "d3m: %.*s\n", trace ? (int)(trace - msg) : (int)strlen(msg), msg);
+        } else {
+            fprintf(stderr, "d3m: %s\n", msg);
+        }
         fflush(stderr);
         lua_pop(L, 1);
     }
@@ -240,8 +271,9 @@ static void print_usage(void)
            "  evaluate  compare predictions with FastPM (Table 1 of He et al. 2019)\n"
            "  demo      the whole pipeline at a small size\n"
            "  bench     benchmarks\n"
-           "Environment: D3M_DEVICE (P:D or part of a device name), D3M_CL_FINISH=1,\n"
-           "D3M_PROFILE=1, D3M_MEMORY_LIMIT (MiB), D3M_LUA_DIR, D3M_SCRIPT_DIR.\n");
+           "Environment: D3M_DEVICE (P:D or part of a device name), D3M_FFT, D3M_CL_FINISH=1,\n"
+           "D3M_PROFILE=1, D3M_MEMORY_LIMIT (MiB), D3M_LUA_DIR, D3M_SCRIPT_DIR,\n"
+           "D3M_DEBUG=1 (commands print Lua positions and stack tracebacks of errors).\n");
 }
 
 
@@ -263,6 +295,7 @@ static int run_subcommand(lua_State *L, char **argv, int argc)
                 "(set D3M_SCRIPT_DIR to the scripts folder)\n", argv[1], path);
         return 1;
     }
+    command_mode = 1;
     return run_script(L, path, argv, argc, 1) == LUA_OK ? 0 : 1;
 }
 

@@ -48,7 +48,10 @@ function figures.power(results, field, path)
     10 ^ math.ceil(math.log(spectra.k[#spectra.k], 10))}
   return plot.panels{path = path, width = 800, height = 1000, panels = {
     {title = string.format("%s power spectrum, mean of %d simulation(s)", field,
-      #results.samples), ylabel = "P(k) [(Mpc/h)^3]", logx = true, logy = true,
+      #results.samples),
+      -- The density contrast is dimensionless, a displacement a length.
+      ylabel = field == "displacement" and "P(k) [(Mpc/h)^5]" or "P(k) [(Mpc/h)^3]",
+      logx = true, logy = true,
       series = power, height = 2, key = "bottom left", xrange = xrange},
     {title = "transfer function T(k) = sqrt(P_pred / P_FastPM)", ylabel = "T(k)", logx = true,
       series = transfer, hlines = {1}, key = "bottom left", xrange = xrange},
