@@ -11,7 +11,8 @@ local defaults = generate.defaults
 local parser = cli.parser("generate",
   "Generate a set of FastPM simulations: per sample the ZA, 2LPT and FastPM displacements "
   .. "[3, n, n, n] in Mpc/h at a_final and the seed, appended to an HDF5 file.",
-  "Sample j (counting from 0) uses seed first_seed + j however the work is split, so a "
+  "Sample i (counting from 1, as d3m train, predict and evaluate do) uses seed "
+  .. "first_seed + i - 1 however the work is split, so a "
   .. "resumed or sharded run writes the same samples as one uninterrupted run. Rerunning "
   .. "the same command continues after the last complete sample.\n"
   .. "Merge shards: d3m generate --merge OUT.h5 SHARD1.h5 SHARD2.h5 ...")
@@ -21,7 +22,8 @@ parser:option("-o --output", "HDF5 file to write (required unless --merge). With
 parser:option("--count", "Number of simulations in the whole set (the paper trains on 10000 "
   .. "and tests on 1000 per cosmology).", "1000")
   :convert(cli.positive_integer("--count"))
-parser:option("--first-seed", "Seed of sample 0; sample j uses first_seed + j (integer >= 0).",
+parser:option("--first-seed", "Seed of the first sample; sample i uses first_seed + i - 1 "
+  .. "(integer >= 0).",
   tostring(defaults.first_seed))
   :convert(function(text)
     local value = math.tointeger(tonumber(text))
