@@ -1,23 +1,5 @@
-/* stats_particles.cl - per-particle quantities of displacement fields
- * [S, 3, n^3] (component d along mesh axis d): positions q + Psi and the
- * point-wise relative displacement error. */
-
-/* Positions [3, n^3] = q + Psi wrapped into [0, box), q = (i, j, k) box / n. */
-__kernel void stats_positions(__global float *out, __global const float *disp, const int n,
-                              const float box)
-{
-    int p = get_global_id(0);
-    int cells = n * n * n;
-    if (p >= cells)
-        return;
-    int q[3] = {p / (n * n), (p / n) % n, p % n};
-    for (int d = 0; d < 3; d++) {
-        float x = q[d] * (box / n) + disp[d * cells + p];
-        x -= box * floor(x / box);
-        out[d * cells + p] = x < box ? x : 0.0f;   /* x == box after rounding of tiny negatives */
-    }
-}
-
+/* stats_particles.cl - the point-wise relative displacement error of
+ * displacement fields [S, 3, n^3] (component d along mesh axis d). */
 
 /* out[s count + i] = |pred - truth| / |truth| of particle i of simulation s,
  * or -1 where |truth| = 0 (NaN stays NaN). */
