@@ -211,9 +211,9 @@ local function network_cases()
     model:backward(input, loss:backward(out, input))
   end)
   -- The 3x3x3 convolutions of the network do 56.5 GFLOP per pass for one
-  -- 32^3 sample at 64 channels (counted layer by layer in
-  -- scripts/bench_conv.lua); a training step is about three passes. Other
-  -- widths and sizes scale as channels^2 n^3.
+  -- 32^3 sample at 64 channels, counted layer by layer in
+  -- scripts/bench_conv.lua. A training step is about three passes, and
+  -- other widths and sizes scale as channels^2 n^3.
   local gflop = 172 * (channels / 64) ^ 2 * (n / 32) ^ 3
   record(name .. " training step per sample", step, "s",
     string.format("%.0f GFLOP/s", gflop / step))

@@ -85,8 +85,8 @@ describe("d3m.pm", function()
 
   it("paints bit-identically in any order", function()
     -- 20,000 particles in one cell's neighbourhood contend for the same 8
-    -- cells; fixed-point accumulation gives the same bits on every run,
-    -- where a float compare-and-swap loop gave a different rounding order.
+    -- cells. Fixed-point accumulation gives the same bits on every run,
+    -- where a float compare-and-swap loop rounded in another order each time.
     local random = generator(11)
     local xs = {{}, {}, {}}
     for p = 1, 20000 do

@@ -1,7 +1,7 @@
 /*
  * io_check.h - additions to check.h for the io C tests: CHECK_OK and
  * CHECK_ERROR assert a d3m status (and a substring of d3m_last_error()),
- * and a scratch folder under /tmp holds each test's files.
+ * and each test writes its files to a scratch folder under /tmp.
  */
 #ifndef D3M_IO_CHECK_H
 #define D3M_IO_CHECK_H

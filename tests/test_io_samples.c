@@ -164,7 +164,7 @@ static void test_mismatched_reopen(void)
 }
 
 
-/* A file with /za only, and one whose /za holds integers. */
+/* A file with /za only, and one whose /za contains integers. */
 static void test_foreign_files(void)
 {
     char path[600];

@@ -1,6 +1,6 @@
 -- d3m: the Lua face of the d3m runtime. The C functions come from
--- d3m.core; submodules written in Lua (lua/d3m/NAME.lua or NAME/init.lua)
--- load on first use, so `d3m.nn` costs nothing until a script touches it.
+-- d3m.core. Submodules written in Lua (lua/d3m/NAME.lua or NAME/init.lua)
+-- load on first use, so `d3m.nn` costs nothing until a script uses it.
 local core = require "d3m.core"
 
 local d3m = {}
@@ -10,8 +10,8 @@ local function has_lua_module(name)
   return package.loaded[modname] ~= nil or package.searchpath(modname, package.path) ~= nil
 end
 
--- C functions are copied; a C subtable (d3m.fft, ...) is copied unless a Lua
--- submodule of the same name wraps it, in which case the Lua one loads.
+-- C functions are copied. A C subtable (d3m.fft, ...) is copied too, unless
+-- a Lua submodule of the same name wraps it: then the Lua one loads.
 for name, value in pairs(core) do
   if type(value) ~= "table" or not has_lua_module(name) then
     d3m[name] = value

@@ -1,6 +1,6 @@
 -- Progress lines for long work: done/total, rate (items per second), ETA
 -- and any extra fields (loss, ...). On a terminal the line is redrawn in
--- place; otherwise (logs, CI) a full line is printed at most every
+-- place. Elsewhere (logs, CI) a full line is printed at most every
 -- `interval` seconds and at the end.
 local progress = {}
 progress.__index = progress

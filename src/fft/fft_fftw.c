@@ -1,9 +1,9 @@
-/* fft_fftw.c - a host FFT backend for CPU devices: the device buffers are
- * mapped into host memory (no copy on PoCL, whose CPU buffers are host
- * memory) and transformed by FFTW 3 in single precision with as many
- * threads as the device has compute units. FFTW is unnormalised both ways,
- * so the inverse is scaled by 1/N here. Plans (FFTW_ESTIMATE, which needs
- * no trial runs) are cached per shape and direction. */
+/* fft_fftw.c - a host FFT backend for CPU devices. The device buffers are
+ * mapped into host memory, which costs no copy on PoCL because its CPU
+ * buffers are host memory. FFTW 3 transforms them in single precision with
+ * as many threads as the device has compute units. FFTW is unnormalised
+ * both ways, so the inverse is scaled by 1/N here. Plans (FFTW_ESTIMATE,
+ * which needs no trial runs) are cached per shape and direction. */
 #include <fftw3.h>
 #include <stdlib.h>
 
@@ -13,7 +13,7 @@ typedef struct fftw_plan_entry {
     d3m_fft_shape shape;
     int forward;
     fftwf_plan plan;
-    int alignment;   /* fftwf_alignment_of of the arrays it was made for */
+    int alignment;   /* alignments of the real and complex arrays it was made for */
     struct fftw_plan_entry *next;
 } fftw_plan_entry;
 
@@ -45,7 +45,9 @@ static fftwf_plan make_plan(const d3m_fft_shape *s, int forward, float *real, ff
 static int get_plan(d3m_runtime *rt, const d3m_fft_shape *s, int forward, float *real,
                     fftwf_complex *cplx, fftwf_plan *out)
 {
-    int alignment = fftwf_alignment_of(real) | fftwf_alignment_of((float *)cplx);
+    /* FFTW's new-array execute needs each array aligned as when planned, so
+     * the key keeps the two alignments apart (each is below 64 bytes). */
+    int alignment = fftwf_alignment_of(real) * 64 + fftwf_alignment_of((float *)cplx);
     for (fftw_plan_entry *p = plans; p != NULL; p = p->next) {
         if (p->forward == forward && p->alignment == alignment && same_shape(&p->shape, s)) {
             *out = p->plan;

@@ -27,7 +27,12 @@ static void push_info(lua_State *L, const d3m_device_info *info)
     lua_setfield(L, -2, "version");
     lua_pushstring(L, info->driver_version);
     lua_setfield(L, -2, "driver_version");
-    lua_pushstring(L, info->is_gpu ? "GPU" : info->is_cpu ? "CPU" : "other");
+    const char *type = "other";
+    if (info->is_gpu)
+        type = "GPU";
+    else if (info->is_cpu)
+        type = "CPU";
+    lua_pushstring(L, type);
     lua_setfield(L, -2, "type");
     lua_pushinteger(L, (lua_Integer)info->compute_units);
     lua_setfield(L, -2, "compute_units");

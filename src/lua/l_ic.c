@@ -145,7 +145,7 @@ static void set_number(lua_State *L, const char *name, double value)
  * displacement = x - q = D1 psi1 + D2 psi2 [3, n, n, n] in Mpc/h;
  * velocity = dx/da in Mpc/h per unit a. FastPM's momentum is
  * info.momentum_factor * velocity = a^3 E(a) dx/da, and the peculiar
- * velocity is 100 a^2 E(a) velocity in km/s. info holds a, D1, f1, D2, f2
+ * velocity is 100 a^2 E(a) velocity in km/s. info contains a, D1, f1, D2, f2
  * (D2 = f2 = 0 for order 1), order, gradient, and psi1, psi2 at unit
  * growth when psi = true.
  */

@@ -7,7 +7,7 @@
  * Units: lengths in Mpc/h, wavenumbers in h/Mpc, power in (Mpc/h)^3.
  * Meshes are float32 tensors [n, n, n] (or [C, n, n, n] for C components)
  * covering a box of side `box`. Cell (i, j, k) sits at (i, j, k) * box / n.
- * Particle positions are tensors [3, N] (row d holds coordinate d, and
+ * Particle positions are tensors [3, N] (row d is coordinate d, and
  * [3, n, n, n] counts as [3, n^3]) or [N, 3] (one particle per row; [3, 3]
  * reads as [3, N]), in Mpc/h. Any values are accepted and wrapped into
  * [0, box). Weights, where taken, are a tensor [N] or NULL for unit
