@@ -32,7 +32,8 @@ parser:option("--first-seed", "Seed of the first sample; sample i uses first_see
     end
     return value
   end)
-parser:option("--Omega-m", "Matter density today, CDM + baryons.", tostring(defaults.Omega_m))
+parser:option("--Omega-m", "Matter density today: CDM, baryons and massive neutrinos.",
+  tostring(defaults.Omega_m))
   :convert(cli.positive("--Omega-m"))
 parser:option("--Omega-b", "Baryon density today.",
   tostring(defaults.Omega_b)):convert(cli.positive("--Omega-b"))
@@ -40,6 +41,12 @@ parser:option("--h", "Hubble parameter H0 / (100 km/s/Mpc).",
   tostring(defaults.h)):convert(cli.positive("--h"))
 parser:option("--n-s", "Scalar spectral index.",
   tostring(defaults.n_s)):convert(cli.positive("--n-s"))
+parser:option("--m-nu", "Sum of the neutrino masses in eV; the default is Planck 2015's "
+  .. "baseline, 0 makes them massless. They lower the linear P(k) below their free-streaming "
+  .. "scale; the simulation itself treats all matter as cold.", tostring(defaults.m_nu))
+  :convert(cli.number_at_least("--m-nu", 0))
+parser:option("--N-nu", "Number of degenerate massive neutrino species sharing --m-nu (1 to 3).",
+  tostring(defaults.N_nu)):convert(cli.positive_integer("--N-nu"))
 parser:mutex(
   parser:option("--A-s", "Primordial amplitude A_s at k = 0.05/Mpc (default A0 = "
     .. generate.A0 .. ", the paper's fiducial value).")
@@ -130,7 +137,7 @@ local function run_generate()
 
   local s = generate.settings{
     Omega_m = options.Omega_m, Omega_b = options.Omega_b, h = options.h, n_s = options.n_s,
-    A_s = options.A_s, A_s_factor = options.A_s_factor, sigma8 = options.sigma8,
+    m_nu = options.m_nu, N_nu = options.N_nu, A_s = options.A_s, A_s_factor = options.A_s_factor, sigma8 = options.sigma8,
     box = options.box, n = options.n, steps = options.steps, boost = options.boost,
     a_start = options.a_start, a_final = options.a_final, first_seed = options.first_seed,
   }
@@ -140,8 +147,9 @@ local function run_generate()
     .. "FastPM %d scale factors from a = %g, boost %d", output,
     generate.shard_size(options.count, shard[1], shard[2]), options.count, shard[1], shard[2],
     s.n, s.box, s.a_final, s.steps, s.a_start, s.boost)
-  log.info("cosmology: Omega_m %g Omega_b %g h %g n_s %g A_s %.6g (%.4g A0) sigma8 %.4f",
-    s.Omega_m, s.Omega_b, s.h, s.n_s, s.A_s, s.A_s / generate.A0, s.sigma8)
+  log.info("cosmology: Omega_m %g Omega_b %g h %g n_s %g m_nu %g eV (%d massive) A_s %.6g "
+    .. "(%.4g A0) sigma8 %.4f", s.Omega_m, s.Omega_b, s.h, s.n_s, s.m_nu, s.N_nu, s.A_s,
+    s.A_s / generate.A0, s.sigma8)
 
   local summary = generate.run(s, {output = output, count = options.count, shard = shard,
     compression = options.compression, stop_after = options.stop_after,

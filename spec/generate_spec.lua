@@ -191,7 +191,7 @@ describe("d3m generate", function()
   it("round-trips the attributes", function()
     local ok, text = run(folder, "-o attributes.h5 --count 1 --n 8 --box 48 --steps 4 --boost 1 "
       .. "--A-s-factor 1.8 --Omega-m 0.3 --Omega-b 0.05 --h 0.7 --n-s 0.96 --a-start 0.2 "
-      .. "--a-final 0.9 --first-seed 11")
+      .. "--a-final 0.9 --first-seed 11 --m-nu 0.15 --N-nu 3")
     assert.is_true(ok, text)
     local attrs = d3m.io.attributes(folder .. "/attributes.h5")
     assert.are.equal(48, attrs.box_size)
@@ -201,9 +201,11 @@ describe("d3m generate", function()
     assert.are.equal(0.05, attrs.Omega_b)
     assert.are.equal(0.7, attrs.h)
     assert.are.equal(0.96, attrs.n_s)
+    assert.are.equal(0.15, attrs.m_nu)
+    assert.are.equal(3, attrs.N_nu)
     assert.are.equal(1.8 * generate.A0, attrs.A_s)
     local cosmology = d3m.cosmology{Omega_m = 0.3, Omega_b = 0.05, h = 0.7, n_s = 0.96,
-      A_s = 1.8 * generate.A0}
+      m_nu = 0.15, N_nu = 3, A_s = 1.8 * generate.A0}
     assert.are.equal(cosmology:sigma8(), attrs.sigma8)
     assert.are.equal(4, attrs.fastpm_steps)
     assert.are.equal(1, attrs.fastpm_boost)

@@ -54,6 +54,17 @@ function cli.positive(name)
   end
 end
 
+--- A converter for numbers >= minimum.
+function cli.number_at_least(name, minimum)
+  return function(text)
+    local value = tonumber(text)
+    if not value or value < minimum then
+      return nil, string.format("%s must be a number >= %s, got '%s'", name, tostring(minimum), text)
+    end
+    return value
+  end
+end
+
 --- A converter for positive integers.
 function cli.positive_integer(name)
   return function(text)

@@ -14,7 +14,7 @@ local generate = {}
 generate.A0 = 2.142e-9
 
 generate.defaults = {
-  Omega_m = 0.3089, Omega_b = 0.0486, h = 0.6774, n_s = 0.9667,
+  Omega_m = 0.3089, Omega_b = 0.0486, h = 0.6774, n_s = 0.9667, m_nu = 0.06, N_nu = 1,
   box = 128.0, n = 32, steps = 10, boost = 2, a_start = 0.1, a_final = 1.0,
   first_seed = 1, rms_factor = 2.0,
 }
@@ -25,6 +25,7 @@ generate.defaults = {
 generate.parameters = {
   {"box_size", "--box"}, {"n", "--n"}, {"a_final", "--a-final"},
   {"Omega_m", "--Omega-m"}, {"Omega_b", "--Omega-b"}, {"h", "--h"}, {"n_s", "--n-s"},
+  {"m_nu", "--m-nu"}, {"N_nu", "--N-nu"},
   {"A_s", "--A-s or --A-s-factor"}, {"sigma8", "--sigma8, or derived from A_s"},
   {"fastpm_steps", "--steps"}, {"fastpm_boost", "--boost"}, {"fastpm_a_start", "--a-start"},
   {"first_seed", "--first-seed"}, {"shard_index", "--shard"}, {"shard_count", "--shard"},
@@ -51,7 +52,7 @@ end
 
 
 --- Complete and check the settings of a set. options: Omega_m, Omega_b, h,
--- n_s, and at most one of A_s, A_s_factor (multiple of A0) and sigma8;
+-- n_s, m_nu (eV), N_nu, and at most one of A_s, A_s_factor (multiple of A0) and sigma8;
 -- box (Mpc/h), n (particles per side), steps, boost, a_start, a_final.
 -- Returns a new table with every field set, the cosmology object in
 -- `cosmology`, and A_s and sigma8 both filled in.
@@ -81,7 +82,8 @@ function generate.settings(options)
   check(math.type(s.first_seed) == "integer" and s.first_seed >= 0,
     "first_seed must be an integer >= 0, got %s", tostring(s.first_seed))
 
-  local cosmology_options = {Omega_m = s.Omega_m, Omega_b = s.Omega_b, h = s.h, n_s = s.n_s}
+  local cosmology_options = {Omega_m = s.Omega_m, Omega_b = s.Omega_b, h = s.h, n_s = s.n_s,
+    m_nu = s.m_nu, N_nu = s.N_nu}
   if options.sigma8 ~= nil then
     cosmology_options.sigma8 = options.sigma8
   elseif options.A_s_factor ~= nil then
@@ -104,7 +106,7 @@ function generate.attributes(s, shard)
   shard = shard or {1, 1}
   return {
     a_final = s.a_final, Omega_m = s.Omega_m, Omega_b = s.Omega_b, h = s.h, n_s = s.n_s,
-    A_s = s.A_s, sigma8 = s.sigma8, fastpm_steps = s.steps, fastpm_boost = s.boost,
+    m_nu = s.m_nu, N_nu = s.N_nu, A_s = s.A_s, sigma8 = s.sigma8, fastpm_steps = s.steps, fastpm_boost = s.boost,
     fastpm_a_start = s.a_start, first_seed = s.first_seed,
     shard_index = shard[1], shard_count = shard[2],
   }

@@ -11,6 +11,10 @@ int d3m_cosmo_growth_state(const d3m_cosmology *c, double a, double *state);
 /* Fill c->eh from the parameters. */
 void d3m_cosmo_eh98_setup(d3m_cosmology *c);
 
+/* Fill *fit with the EH99 shape parameters for neutrino fraction f_nu
+ * (c->eh and c->n_nu set). */
+void d3m_cosmo_eh99_setup(const d3m_cosmology *c, double f_nu, d3m_eh99 *fit);
+
 /* Set power_norm (and sigma8 or A_s, whichever was not given) for the
  * current power kind and growth table. */
 int d3m_cosmo_normalise_power(d3m_cosmology *c);

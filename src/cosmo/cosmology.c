@@ -325,3 +325,49 @@ int d3m_cosmology_set_curvature(d3m_cosmology *c, double omega_k)
     }
     return D3M_OK;
 }
+
+
+int d3m_cosmology_set_neutrinos(d3m_cosmology *c, double m_nu, int n_nu)
+{
+    if (!(m_nu >= 0.0) || !isfinite(m_nu))
+        return d3m_fail(D3M_ERR_ARG, "invalid m_nu = %g: expected the sum of the neutrino masses "
+                        "in eV, >= 0", m_nu);
+    if (m_nu > 0.0 && (n_nu < 1 || n_nu > 3))
+        return d3m_fail(D3M_ERR_ARG, "invalid N_nu = %d: expected 1, 2 or 3 massive species "
+                        "sharing m_nu = %g eV", n_nu, m_nu);
+
+    double omega_nu = m_nu / (D3M_COSMO_NU_EV_PER_OMEGA_HH * c->h * c->h);
+    double f_nu = omega_nu / c->omega_m;
+    if (f_nu > D3M_COSMO_F_NU_MAX)
+        return d3m_fail(D3M_ERR_ARG, "m_nu = %g eV gives Omega_nu = %g, %.3g of Omega_m = %g; the "
+                        "Eisenstein & Hu (1999) suppression holds up to %g: use a smaller m_nu, "
+                        "or a power table from a Boltzmann code", m_nu, omega_nu, f_nu,
+                        c->omega_m, D3M_COSMO_F_NU_MAX);
+    if (!(omega_nu < c->omega_m - c->omega_b))
+        return d3m_fail(D3M_ERR_ARG, "m_nu = %g eV gives Omega_nu = %g, which leaves no cold dark "
+                        "matter in Omega_m - Omega_b = %g; use a smaller m_nu", m_nu, omega_nu,
+                        c->omega_m - c->omega_b);
+
+    double old_m_nu = c->m_nu, old_f_nu = c->f_nu;
+    int old_n_nu = c->n_nu;
+    d3m_eh99 old_nu = c->eh_nu, old_massless = c->eh_massless;
+    c->m_nu = m_nu;
+    c->n_nu = m_nu > 0.0 ? n_nu : 0;
+    c->f_nu = f_nu;
+    d3m_cosmo_eh99_setup(c, f_nu, &c->eh_nu);
+    d3m_cosmo_eh99_setup(c, 0.0, &c->eh_massless);
+
+    int status = d3m_cosmo_normalise_power(c);
+    if (status != D3M_OK) {
+        char message[512];
+        snprintf(message, sizeof message, "%s", d3m_last_error());
+        c->m_nu = old_m_nu;
+        c->n_nu = old_n_nu;
+        c->f_nu = old_f_nu;
+        c->eh_nu = old_nu;
+        c->eh_massless = old_massless;
+        d3m_cosmo_normalise_power(c);
+        return d3m_fail(status, "%s", message);
+    }
+    return D3M_OK;
+}

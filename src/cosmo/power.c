@@ -1,6 +1,7 @@
 /* power.c - the linear matter power spectrum at z = 0: the Eisenstein & Hu
  * (1998, ApJ 496, 605) transfer function with and without baryon
- * oscillations, or a tabulated P(k); normalisation by A_s or sigma8. */
+ * oscillations, times the massive-neutrino suppression of Eisenstein & Hu
+ * (1999, ApJ 511, 5), or a tabulated P(k); normalisation by A_s or sigma8. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -37,6 +38,7 @@ void d3m_cosmo_eh98_setup(d3m_cosmology *c)
 
     /* Equality (eqs. 2-3); z_eq is 1 + z in the paper's use. */
     double z_eq = 2.50e4 * omhh / theta4;
+    e->z_eq = z_eq;
     e->k_eq = 0.0746 * omhh / (theta * theta);
 
     /* Drag epoch (eq. 4) and baryon-to-photon momentum ratio (eq. 5). */
@@ -44,6 +46,7 @@ void d3m_cosmo_eh98_setup(d3m_cosmology *c)
     double b2 = 0.238 * pow(omhh, 0.223);
     double z_d = 1291.0 * pow(omhh, 0.251) / (1.0 + 0.659 * pow(omhh, 0.828)) *
                  (1.0 + b1 * pow(obhh, b2));
+    e->z_drag = z_d;
     double r_d = 31.5 * obhh / theta4 * (1000.0 / (1.0 + z_d));
     double r_eq = 31.5 * obhh / theta4 * (1000.0 / z_eq);
 
@@ -115,14 +118,78 @@ static double transfer_nowiggle(const d3m_eh98 *e, double k, double h)
 }
 
 
+void d3m_cosmo_eh99_setup(const d3m_cosmology *c, double f_nu, d3m_eh99 *fit)
+{
+    const d3m_eh98 *e = &c->eh;
+    double f_c = 1.0 - e->f_b - f_nu;
+    double f_cb = 1.0 - f_nu;
+    double f_nub = f_nu + e->f_b;
+
+    /* Growth exponents below the free-streaming scale (eq. 11), and the
+     * redshift ratio y_d = (1 + z_eq) / (1 + z_drag) of EH98. */
+    double p_c = 0.25 * (5.0 - sqrt(1.0 + 24.0 * f_c));
+    double p_cb = 0.25 * (5.0 - sqrt(1.0 + 24.0 * f_cb));
+    double y_d = e->z_eq / (1.0 + e->z_drag);
+
+    /* Eq. 15. */
+    double alpha = f_c / f_cb * (5.0 - 2.0 * (p_c + p_cb)) / (5.0 - 4.0 * p_cb);
+    alpha *= (1.0 - 0.553 * f_nub + 0.126 * f_nub * f_nub * f_nub);
+    alpha /= 1.0 - 0.193 * sqrt(f_nu * c->n_nu) + 0.169 * f_nu * pow(c->n_nu, 0.2);
+    alpha *= pow(1.0 + y_d, p_cb - p_c);
+    alpha *= 1.0 + 0.5 * (p_c - p_cb) * (1.0 + 1.0 / ((3.0 - 4.0 * p_c) * (7.0 - 4.0 * p_cb))) /
+                       (1.0 + y_d);
+
+    fit->f_nu = f_nu;
+    fit->p_cb = p_cb;
+    fit->alpha_nu = alpha;
+    fit->beta_c = 1.0 / (1.0 - 0.949 * f_nub);
+}
+
+
+/* EH99's transfer function of the total matter at a = 1, k in 1/Mpc:
+ * T_master (eqs. 16-24, with the exponent 1.11 and the fitted sound horizon
+ * of the authors' published code) times D_cbnu / D1 (eq. 12). Their D1 is 1 + z early,
+ * which is (1 + z_eq) times our unnormalised growth D1u (= a early). */
+static double transfer_eh99(const d3m_cosmology *c, const d3m_eh99 *fit, double k)
+{
+    const d3m_eh98 *e = &c->eh;
+    double q = k * e->theta * e->theta / e->omhh;
+    double sqrt_alpha = sqrt(fit->alpha_nu);
+    double gamma = sqrt_alpha + (1.0 - sqrt_alpha) / (1.0 + pow(0.43 * k * e->s_fit, 4));
+    double q_eff = q / gamma;
+    double l = log(M_E + 1.84 * fit->beta_c * sqrt_alpha * q_eff);
+    double t = l / (l + q_eff * q_eff * (14.4 + 325.0 / (1.0 + 60.5 * pow(q_eff, 1.11))));
+    double f_nu = fit->f_nu;
+    if (f_nu == 0.0)
+        return t;
+
+    /* Correction around the free-streaming scale (eqs. 22-23). */
+    double n = c->n_nu;
+    double q_nu = 3.92 * q * sqrt(n / f_nu);
+    t *= 1.0 + 1.2 * pow(f_nu, 0.64) * pow(n, 0.3 + 0.6 * f_nu) /
+                   (pow(q_nu, -1.6) + pow(q_nu, 0.8));
+
+    /* Scale-dependent growth (eqs. 12 and 14). */
+    double nq = n * q / f_nu;
+    double y_fs = 17.2 * f_nu * (1.0 + 0.488 * pow(f_nu, -7.0 / 6.0)) * nq * nq;
+    double d = e->z_eq * c->growth_d1_today;
+    double p = fit->p_cb;
+    double growth = pow(pow(1.0 - f_nu, 0.7 / p) + pow(d / (1.0 + y_fs), 0.7), p / 0.7) *
+                    pow(d, -p);
+    return t * growth;
+}
+
+
 double d3m_cosmo_transfer(const d3m_cosmology *c, double k)
 {
     if (!(k > 0.0))
         return k == 0.0 ? 1.0 : NAN;
     double k_mpc = k * c->h;
-    if (c->power_kind == D3M_POWER_EH98_NOWIGGLE)
-        return transfer_nowiggle(&c->eh, k_mpc, c->h);
-    return transfer_wiggle(&c->eh, k_mpc);
+    double t = c->power_kind == D3M_POWER_EH98_NOWIGGLE ? transfer_nowiggle(&c->eh, k_mpc, c->h)
+                                                         : transfer_wiggle(&c->eh, k_mpc);
+    if (c->f_nu > 0.0)
+        t *= transfer_eh99(c, &c->eh_nu, k_mpc) / transfer_eh99(c, &c->eh_massless, k_mpc);
+    return t;
 }
 
 

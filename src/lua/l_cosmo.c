@@ -10,7 +10,8 @@
 int d3m_open_cosmo(lua_State *L);
 
 static const char *const option_names[] = {"Omega_m", "Omega_b", "Omega_k", "h", "n_s", "A_s",
-                                           "sigma8", "transfer", "power_table", NULL};
+                                           "sigma8", "m_nu", "N_nu", "transfer", "power_table",
+                                           NULL};
 
 
 d3m_cosmology *d3m_lua_check_cosmology(lua_State *L, int idx)
@@ -34,7 +35,7 @@ static void check_option_names(lua_State *L, int idx)
         }
         if (!known)
             luaL_error(L, "d3m.cosmology: unknown parameter '%s'; expected Omega_m, Omega_b, "
-                       "Omega_k, h, n_s, A_s or sigma8, transfer, power_table",
+                       "Omega_k, h, n_s, A_s or sigma8, m_nu, N_nu, transfer, power_table",
                        luaL_tolstring(L, -1, NULL));
     }
 }
@@ -67,6 +68,9 @@ d3m_cosmology *d3m_lua_push_cosmology(lua_State *L, int idx)
     double sigma8 = d3m_lua_opt_number_field(L, idx, "sigma8", 0.0);
     /* A_s defaults to Planck 2015 unless sigma8 sets the amplitude. */
     double A_s = d3m_lua_opt_number_field(L, idx, "A_s", sigma8 > 0.0 ? 0.0 : D3M_PLANCK15_A_S);
+    /* Planck 2015's baseline: 0.06 eV in one massive species. */
+    double m_nu = d3m_lua_opt_number_field(L, idx, "m_nu", D3M_PLANCK15_M_NU);
+    lua_Integer n_nu = d3m_lua_opt_integer_field(L, idx, "N_nu", D3M_PLANCK15_N_NU);
     const char *transfer = d3m_lua_opt_string_field(L, idx, "transfer", "eh98");
     const char *table = d3m_lua_opt_string_field(L, idx, "power_table", NULL);
     d3m_power_kind kind = check_transfer(L, transfer);
@@ -80,6 +84,8 @@ d3m_cosmology *d3m_lua_push_cosmology(lua_State *L, int idx)
     d3m_lua_check(L, d3m_cosmology_init(c, omega_m, omega_b, h, n_s, A_s, sigma8));
     if (omega_k != 0.0)
         d3m_lua_check(L, d3m_cosmology_set_curvature(c, omega_k));
+    if (m_nu != 0.0 || n_nu != D3M_PLANCK15_N_NU)
+        d3m_lua_check(L, d3m_cosmology_set_neutrinos(c, m_nu, (int)fmax(fmin(n_nu, 99), -1)));
     if (kind != D3M_POWER_EH98)
         d3m_lua_check(L, d3m_cosmology_set_transfer(c, kind));
     if (table != NULL)
@@ -226,12 +232,16 @@ static int push_parameter(lua_State *L, const d3m_cosmology *c, const char *name
         double value;
     } numbers[] = {{"Omega_m", c->omega_m}, {"Omega_b", c->omega_b}, {"Omega_k", c->omega_k},
                    {"Omega_Lambda", c->omega_lambda}, {"h", c->h}, {"n_s", c->n_s},
-                   {"A_s", c->A_s}};
+                   {"A_s", c->A_s}, {"m_nu", c->m_nu}, {"Omega_nu", c->f_nu * c->omega_m}};
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
         if (strcmp(name, numbers[i].name) == 0) {
             lua_pushnumber(L, numbers[i].value);
             return 1;
         }
+    }
+    if (strcmp(name, "N_nu") == 0) {
+        lua_pushinteger(L, c->n_nu);
+        return 1;
     }
     if (strcmp(name, "power") == 0) {
         lua_pushstring(L, power_name(c));
@@ -246,8 +256,8 @@ static int c_params(lua_State *L)
 {
     d3m_cosmology *c = d3m_lua_check_cosmology(L, 1);
     const char *names[] = {"Omega_m", "Omega_b", "Omega_k", "Omega_Lambda", "h", "n_s", "A_s",
-                           "power"};
-    lua_createtable(L, 0, 10);
+                           "m_nu", "N_nu", "Omega_nu", "power"};
+    lua_createtable(L, 0, 12);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         push_parameter(L, c, names[i]);
         lua_setfield(L, -2, names[i]);
@@ -273,10 +283,11 @@ static int c_index(lua_State *L)
 static int c_tostring(lua_State *L)
 {
     d3m_cosmology *c = d3m_lua_check_cosmology(L, 1);
-    char text[320];
+    char text[360];
     snprintf(text, sizeof text, "d3m.cosmology(Omega_m=%g, Omega_b=%g, Omega_k=%g, h=%g, "
-             "n_s=%g, A_s=%.5g, sigma8=%.5g, power=%s)", c->omega_m, c->omega_b, c->omega_k,
-             c->h, c->n_s, c->A_s, c->sigma8, power_name(c));
+             "n_s=%g, A_s=%.5g, m_nu=%g, N_nu=%d, sigma8=%.5g, power=%s)", c->omega_m,
+             c->omega_b, c->omega_k, c->h, c->n_s, c->A_s, c->m_nu, c->n_nu, c->sigma8,
+             power_name(c));
     lua_pushstring(L, text);
     return 1;
 }
