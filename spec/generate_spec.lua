@@ -182,6 +182,25 @@ describe("d3m generate", function()
     assert.are.equal(4, count_of(full))
   end)
 
+  it("rejects a negative count with the option's message", function()
+    -- Without the command-line fix argparse reads -3 as an unknown option.
+    local ok, text = run(folder, "-o negative.h5 --count -3")
+    assert.is_false(ok)
+    assert.matches("--count must be a positive integer, got '-3'", text, 1, true)
+    ok, text = run(folder, "-o negative.h5 --m-nu -0.1")
+    assert.is_false(ok)
+    assert.matches("--m-nu must be a number >= 0, got '-0.1'", text, 1, true)
+  end)
+
+  it("wraps its help at 80 columns", function()
+    local ok, text = run(folder, "--help")
+    assert.is_true(ok, text)
+    for line in text:gmatch("[^\n]+") do
+      assert.is_true(#line <= 80, line)
+    end
+    assert.matches("--m-nu", text, 1, true)
+  end)
+
   it("rejects a changed shard split by name", function()
     local ok, text = run(folder, "-o full.h5 --count 4 --first-seed 7 " .. SMALL)
     assert.is_false(ok)

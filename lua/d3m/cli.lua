@@ -8,15 +8,36 @@ local cli = {}
 --- A parser for `d3m NAME`, with --device and --verbose.
 function cli.parser(name, description, epilog)
   local parser = argparse("d3m " .. name, description, epilog)
+  -- Wrap the help at 80 columns, the width of a default terminal.
+  parser:help_max_width(80)
   parser:option("--device", "OpenCL device: platform:device index or part of a name "
     .. "(default: $D3M_DEVICE, else the first GPU, else the CPU)")
   parser:flag("-v --verbose", "Print more detail while running.")
   return parser
 end
 
+-- argparse reads "-3" as an option name, so "--count -3" would fail with
+-- "unknown option '-3'". No d3m option is named like a number, so join a
+-- negative number to the long option before it ("--count=-3"), which lets
+-- the option's own check reject the value with a clear message.
+local function join_negative_numbers(args)
+  local joined = {}
+  for _, text in ipairs(args) do
+    local previous = joined[#joined]
+    local is_negative_number = text:match("^%-%.?%d") ~= nil
+    if is_negative_number and previous and previous:match("^%-%-[^=]+$") then
+      joined[#joined] = previous .. "=" .. text
+    else
+      joined[#joined + 1] = text
+    end
+  end
+  return joined
+end
+
+
 --- Parse arg (the script's arguments) and select the device.
 function cli.parse(parser, args)
-  local options = parser:parse(args)
+  local options = parser:parse(join_negative_numbers(args or _G.arg or {}))
   if options.device then
     local d3m = require "d3m"
     d3m.use_device(options.device)
