@@ -86,8 +86,10 @@ local ok, err = pcall(function()
     zeta_method = options.zeta_method, zeta_samples = options.zeta_samples, zeta_width = options.zeta_width,
     zeta_bins = options.zeta_bins, progress = show_progress, warn = log.warn,
   }
-  local written = require("d3m.evaluate.report").write(results, options.output,
+  local report = require "d3m.evaluate.report"
+  local written = report.write(results, options.output,
     {figures = not options.no_figures, command = command_line()})
+  print(report.set_description(results) .. "\n")
   io.stdout:write(require("d3m.evaluate.tables").markdown(results))
   if options.verbose then
     log.info("wrote %s, %s and %s", written.markdown, written.csv, written.report)

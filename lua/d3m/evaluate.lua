@@ -553,7 +553,7 @@ end
 
 local function summarise(context)
   local results = {dataset = context.path, predictions = context.predictions, box = context.box,
-    n = context.n, mesh = context.mesh, k = context.k, range = context.range,
+    attributes = context.attributes, n = context.n, mesh = context.mesh, k = context.k, range = context.range,
     samples = context.samples, models = context.models, slab = context.slab,
     slab_thickness = context.slab_thickness, slab_layers = context.slab_layers,
     window = context.window or "cic", pointwise = {}, spectra = {}}
@@ -642,7 +642,7 @@ function evaluate.run(opts)
 
   local slab_layers = math.min(opts.slab_layers or 2, n)
   local context = {set = set, path = opts.dataset, predictions = opts.predictions, box = box,
-    n = n, mesh = mesh, k = k_values, samples = samples, range = range, models = models,
+    attributes = set:attributes(), n = n, mesh = mesh, k = k_values, samples = samples, range = range, models = models,
     prediction = prediction, window = opts.window, truth = {density = {}, displacement = {}},
     states = {}, slab = {}, slab_layers = slab_layers, slab_thickness = slab_layers * box / n,
     zeta = opts.zeta, zeta_limit = opts.zeta_samples or 10, zeta_samples = {},

@@ -44,6 +44,38 @@ local function figure_lines(written)
 end
 
 
+-- One line on the evaluated set: its size and the cosmology and FastPM
+-- settings from its root attributes (those that are present).
+function report.set_description(results)
+  local attrs = results.attributes or {}
+  local parts = {}
+  local function add(format, ...)
+    for i = 1, select("#", ...) do
+      if select(i, ...) == nil then
+        return
+      end
+    end
+    parts[#parts + 1] = string.format(format, ...)
+  end
+  add("Omega_m %g", attrs.Omega_m)
+  add("Omega_b %g", attrs.Omega_b)
+  add("h %g", attrs.h)
+  add("n_s %g", attrs.n_s)
+  add("m_nu %g eV", attrs.m_nu)
+  add("A_s %.4g", attrs.A_s)
+  add("sigma8 %.4f", attrs.sigma8)
+  add("a_final %g", attrs.a_final)
+  add("FastPM %d scale factors from a = %g, boost %d", attrs.fastpm_steps,
+    attrs.fastpm_a_start, attrs.fastpm_boost)
+  local text = string.format("Test set: %s, %d simulations of %d^3 particles in %g Mpc/h.",
+    results.dataset or "?", #(results.samples or {}), results.n or 0, results.box or 0)
+  if #parts > 0 then
+    text = text .. " " .. table.concat(parts, ", ") .. "."
+  end
+  return text
+end
+
+
 --- Write every output of results into folder (created when missing).
 -- opts.figures = false skips the PNGs; opts.command (text) is quoted in
 -- report.md so the run can be repeated. Returns {markdown=, csv=, report=,
@@ -62,6 +94,8 @@ function report.write(results, folder, opts)
     lines[#lines + 1] = "    " .. opts.command
     lines[#lines + 1] = ""
   end
+  lines[#lines + 1] = report.set_description(results)
+  lines[#lines + 1] = ""
   lines[#lines + 1] = markdown
   if opts.figures ~= false then
     written.figures = figures.write_all(results, folder)
