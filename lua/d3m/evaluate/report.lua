@@ -44,8 +44,8 @@ local function figure_lines(written)
 end
 
 
--- One line on the evaluated set: its size and the cosmology and FastPM
--- settings from its root attributes (those that are present).
+--- Describe the evaluated set in one line: its size, and the cosmology and
+-- FastPM settings among its root attributes.
 function report.set_description(results)
   local attrs = results.attributes or {}
   local parts = {}
