@@ -174,6 +174,10 @@ int d3m_fft_r2c(const d3m_tensor *real, d3m_tensor *complex_out);
  * input is left unchanged. n3 is taken from real_out's shape. */
 int d3m_fft_c2r(const d3m_tensor *complex_in, d3m_tensor *real_out);
 
+/* d3m_fft_c2r without the copy that keeps the input: complex_in may be
+ * overwritten, as the FFT libraries do. For Fourier-space temporaries. */
+int d3m_fft_c2r_overwrite(d3m_tensor *complex_in, d3m_tensor *real_out);
+
 /* Name of the FFT backend in use ("vkfft" or "clfft"). */
 const char *d3m_fft_backend(void);
 

@@ -122,19 +122,24 @@ int d3m_fft_r2c(const d3m_tensor *real, d3m_tensor *complex_out)
 }
 
 
-int d3m_fft_c2r(const d3m_tensor *complex_in, d3m_tensor *real_out)
+int d3m_fft_c2r_overwrite(d3m_tensor *complex_in, d3m_tensor *real_out)
 {
     d3m_fft_shape s;
     D3M_TRY(real_shape(real_out, "fft c2r", &s));
     D3M_TRY(check_complex(complex_in, real_out, &s, "fft c2r input"));
+    return backend_for(real_out->runtime)->c2r(real_out->runtime, &s, complex_in->buffer,
+                                               real_out->buffer);
+}
 
+
+int d3m_fft_c2r(const d3m_tensor *complex_in, d3m_tensor *real_out)
+{
     /* Backends may destroy the input of a c2r transform; keep the caller's. */
     d3m_tensor *scratch = NULL;
     D3M_TRY(d3m_tensor_new(complex_in->ndim, complex_in->shape, &scratch));
     int status = d3m_tensor_copy(scratch, complex_in);
     if (status == D3M_OK)
-        status = backend_for(real_out->runtime)->c2r(real_out->runtime, &s, scratch->buffer,
-                                                     real_out->buffer);
+        status = d3m_fft_c2r_overwrite(scratch, real_out);
     d3m_tensor_free(scratch);
     return status;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "pm/pm.h"
+#include "pm/pm_internal.h"
 #include "runtime/runtime.h"
 
 #define DEFAULT_STEPS 10
@@ -23,6 +24,7 @@ typedef struct fastpm_state {
     d3m_tensor *psi;     /* unwrapped displacement [3, n, n, n] */
     d3m_tensor *p;       /* momentum a^3 E dx/da [3, n, n, n] */
     d3m_tensor *accel;   /* -grad phi at the particles [3, n, n, n] */
+    d3m_pm_force force;  /* mesh buffers, reused by every step */
     int check_finite;
 } fastpm_state;
 
@@ -75,8 +77,8 @@ static int compute_force(fastpm_state *s, double a)
     if (o->force != NULL)
         D3M_TRY(o->force(o->force_context, s->psi, s->box, a, s->accel));
     else
-        D3M_TRY(d3m_pm_gravity_shifted(s->psi, D3M_PM_DISPLACEMENTS, s->box, s->mesh_n,
-                                       o->gradient, o->mesh_shift, s->accel));
+        D3M_TRY(d3m_pm_force_compute(&s->force, s->psi, D3M_PM_DISPLACEMENTS, o->mesh_shift,
+                                     s->accel));
     return check_finite(s, s->accel, "acceleration", a);
 }
 
@@ -255,6 +257,8 @@ int d3m_fastpm_run(const d3m_pm_background *background, const d3m_tensor *psi1,
         status = d3m_tensor_new(psi1->ndim, psi1->shape, &s.p);
     if (status == D3M_OK)
         status = d3m_tensor_new(psi1->ndim, psi1->shape, &s.accel);
+    if (status == D3M_OK && options->force == NULL)
+        status = d3m_pm_force_init(&s.force, s.mesh_n, box, options->gradient);
     if (status == D3M_OK)
         status = initial_state(&s, psi1, psi2, steps[0]);
     if (status == D3M_OK)
@@ -266,5 +270,6 @@ int d3m_fastpm_run(const d3m_pm_background *background, const d3m_tensor *psi1,
     d3m_tensor_free(s.psi);
     d3m_tensor_free(s.p);
     d3m_tensor_free(s.accel);
+    d3m_pm_force_clear(&s.force);
     return status;
 }
