@@ -147,8 +147,12 @@ local function run_generate()
     .. "FastPM %d scale factors from a = %g, boost %d", output,
     generate.shard_size(options.count, shard[1], shard[2]), options.count, shard[1], shard[2],
     s.n, s.box, s.a_final, s.steps, s.a_start, s.boost)
-  log.info("cosmology: Omega_m %g Omega_b %g h %g n_s %g m_nu %g eV (%d massive) A_s %.6g "
-    .. "(%.4g A0) sigma8 %.4f", s.Omega_m, s.Omega_b, s.h, s.n_s, s.m_nu, s.N_nu, s.A_s,
+  local neutrinos = "massless neutrinos"
+  if s.m_nu > 0 then
+    neutrinos = string.format("m_nu %g eV in %d species", s.m_nu, s.N_nu)
+  end
+  log.info("cosmology: Omega_m %g Omega_b %g h %g n_s %g, %s, A_s %.6g (%.4g times the "
+    .. "paper's A0), sigma8 %.4f", s.Omega_m, s.Omega_b, s.h, s.n_s, neutrinos, s.A_s,
     s.A_s / generate.A0, s.sigma8)
 
   local summary = generate.run(s, {output = output, count = options.count, shard = shard,

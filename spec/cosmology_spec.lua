@@ -119,8 +119,13 @@ describe("d3m.cosmology", function()
     end
     file:close()
     local c = d3m.cosmology{power_table = path}
+    -- A table is used as given, so a mass beyond the range of the
+    -- neutrino fit is accepted with it and leaves P(k) unchanged.
+    local heavy = d3m.cosmology{power_table = path, m_nu = 5}
     os.remove(path)
     assert.are.equal("table", c.power)
+    assert.are.equal(5, heavy.m_nu)
+    assert.are.equal(c:linear_power(0.2), heavy:linear_power(0.2))
     -- 40 points per decade of a smooth spectrum: log-log error < 1e-3.
     local p, expected = c:linear_power(0.123), reference:linear_power(0.123)
     assert.is_true(math.abs(p - expected) < 1e-3 * expected)
@@ -143,7 +148,8 @@ describe("d3m.cosmology", function()
       {{Omega_k = 0.95}, "Omega_k"},
       {{m_nu = -0.06}, "m_nu = -0.06"},
       {{m_nu = 0.1, N_nu = 5}, "N_nu = 5"},
-      {{m_nu = 8}, "m_nu = 8 eV"},
+      {{m_nu = 8}, "m_nu = 8 eV makes Omega_nu 0.606 of Omega_m"},
+      {{m_nu = 50}, "raise Omega_m, lower Omega_b or use a smaller m_nu"},
       {{power_table = "/nonexistent/pk.txt"}, "cannot open power table"},
     }
     for _, case in ipairs(cases) do

@@ -59,7 +59,7 @@ end
 
 local function make_dataset(path)
   local set <close> = d3m.io.dataset(path, {n = N, box = BOX,
-    attrs = {Omega_m = 0.3089, m_nu = 0.06, sigma8 = 0.824}})
+    attrs = {Omega_m = 0.3089, m_nu = 0.06, N_nu = 1, sigma8 = 0.824}})
   for s = 0, SIMULATIONS - 1 do
     local field = d3m.sim.linear_field{box = BOX, n = N, seed = FIRST_SEED + s}
     set:append{za = d3m.sim.lpt(field, {order = 1}), lpt2 = d3m.sim.lpt(field, {order = 2}),
@@ -165,7 +165,7 @@ describe("d3m evaluate", function()
     local report = assert(read_file(output .. "/report.md"))
     assert.matches("| Model | Field |", report, 1, true)
     assert.matches(string.format("Test set: %s, %d simulations of %d^3 particles in %g Mpc/h. "
-      .. "Omega_m 0.3089, m_nu 0.06 eV, sigma8 0.8240.", dataset, SIMULATIONS, N, BOX), report, 1,
+      .. "Omega_m 0.3089, m_nu 0.06 eV in 1 species, sigma8 0.8240.", dataset, SIMULATIONS, N, BOX), report, 1,
       true)
     for _, name in ipairs{"power_density", "power_displacement", "slice_fastpm", "slice_za",
                           "slice_lpt2", "slice_d3m", "error_za", "error_lpt2", "error_d3m",

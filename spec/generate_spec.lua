@@ -182,6 +182,22 @@ describe("d3m generate", function()
     assert.are.equal(4, count_of(full))
   end)
 
+  it("tells how to resume a set written before neutrino masses", function()
+    -- Such a set has massless neutrinos and no m_nu or N_nu attribute.
+    local settings = generate.settings{n = 8, box = 32, steps = 3, m_nu = 0}
+    local attrs = generate.attributes(settings)
+    attrs.m_nu, attrs.N_nu = nil, nil
+    d3m.io.dataset(folder .. "/old.h5", {n = 8, box = 32, attrs = attrs}):close()
+
+    local ok, text = run(folder, "-o old.h5 --count 2 " .. SMALL)
+    assert.is_false(ok)
+    assert.matches(string.format("sigma8 = %.10g in the file", settings.sigma8), text, 1, true)
+    assert.matches("add --m-nu 0 to resume it", text, 1, true)
+    ok, text = run(folder, "-o old.h5 --count 2 --m-nu 0 " .. SMALL)
+    assert.is_true(ok, text)
+    assert.are.equal(2, count_of(folder .. "/old.h5"))
+  end)
+
   it("rejects a negative count with the option's message", function()
     -- Without the command-line fix argparse reads -3 as an unknown option.
     local ok, text = run(folder, "-o negative.h5 --count -3")

@@ -82,6 +82,11 @@ function generate.settings(options)
   check(math.type(s.first_seed) == "integer" and s.first_seed >= 0,
     "first_seed must be an integer >= 0, got %s", tostring(s.first_seed))
 
+  -- Massless neutrinos have no species count: record 0 rather than the
+  -- default of 1.
+  if s.m_nu == 0 then
+    s.N_nu = 0
+  end
   local cosmology_options = {Omega_m = s.Omega_m, Omega_b = s.Omega_b, h = s.h, n_s = s.n_s,
     m_nu = s.m_nu, N_nu = s.N_nu}
   if options.sigma8 ~= nil then
@@ -232,19 +237,35 @@ end
 -- Compare the stored root attributes of path with the expected ones and
 -- raise naming every parameter that differs and the option that sets it.
 local function check_existing(path, stored, expected)
+  local function text(value)
+    if math.type(value) == "float" then
+      return string.format("%.10g", value)
+    end
+    return tostring(value)
+  end
+
   local differences = {}
   for _, entry in ipairs(generate.parameters) do
     local name, option = entry[1], entry[2]
     if stored[name] ~= nil and expected[name] ~= nil and stored[name] ~= expected[name] then
       differences[#differences + 1] = string.format("%s = %s in the file, %s requested (%s)",
-        name, tostring(stored[name]), tostring(expected[name]), option)
+        name, text(stored[name]), text(expected[name]), option)
     end
   end
-  if #differences > 0 then
-    error(string.format("'%s' was written with other settings: %s. Rerun with the file's "
-      .. "settings to resume it, or write to another file", path,
-      table.concat(differences, "; ")), 0)
+  if #differences == 0 then
+    return
   end
+
+  -- Sets written before neutrino masses existed have no m_nu attribute and
+  -- massless neutrinos, so a default run now differs from them in sigma8.
+  local hint = ""
+  if stored.m_nu == nil and expected.m_nu ~= nil and expected.m_nu ~= 0 then
+    hint = " The file has no m_nu attribute, so it was written with massless neutrinos; "
+      .. "add --m-nu 0 to resume it."
+  end
+  error(string.format("'%s' was written with other settings: %s.%s Rerun with the file's "
+    .. "settings to resume it, or write to another file", path,
+    table.concat(differences, "; "), hint), 0)
 end
 
 

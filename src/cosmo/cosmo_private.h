@@ -15,6 +15,10 @@ void d3m_cosmo_eh98_setup(d3m_cosmology *c);
  * (c->eh and c->n_nu set). */
 void d3m_cosmo_eh99_setup(const d3m_cosmology *c, double f_nu, d3m_eh99 *fit);
 
+/* Raise D3M_ERR_ARG when f_nu is beyond the range of the EH99 fit and the
+ * power kind uses it (every kind but a table). */
+int d3m_cosmo_check_eh99_range(d3m_power_kind kind, double m_nu, double f_nu, double omega_m);
+
 /* Set power_norm (and sigma8 or A_s, whichever was not given) for the
  * current power kind and growth table. */
 int d3m_cosmo_normalise_power(d3m_cosmology *c);

@@ -327,6 +327,17 @@ int d3m_cosmology_set_curvature(d3m_cosmology *c, double omega_k)
 }
 
 
+int d3m_cosmo_check_eh99_range(d3m_power_kind kind, double m_nu, double f_nu, double omega_m)
+{
+    if (kind == D3M_POWER_TABLE || !(f_nu > D3M_COSMO_F_NU_MAX))
+        return D3M_OK;
+    return d3m_fail(D3M_ERR_ARG, "m_nu = %g eV makes Omega_nu %.3g of Omega_m = %g; the Eisenstein "
+                    "& Hu (1999) suppression holds up to %g: use a smaller m_nu, or a power table "
+                    "from a Boltzmann code run with these masses", m_nu, f_nu, omega_m,
+                    D3M_COSMO_F_NU_MAX);
+}
+
+
 int d3m_cosmology_set_neutrinos(d3m_cosmology *c, double m_nu, int n_nu)
 {
     if (!(m_nu >= 0.0) || !isfinite(m_nu))
@@ -338,16 +349,12 @@ int d3m_cosmology_set_neutrinos(d3m_cosmology *c, double m_nu, int n_nu)
 
     double omega_nu = m_nu / (D3M_COSMO_NU_EV_PER_OMEGA_HH * c->h * c->h);
     double f_nu = omega_nu / c->omega_m;
-    if (f_nu > D3M_COSMO_F_NU_MAX)
-        return d3m_fail(D3M_ERR_ARG, "m_nu = %g eV gives Omega_nu = %g, %.3g of Omega_m = %g; the "
-                        "Eisenstein & Hu (1999) suppression holds up to %g: use a smaller m_nu, "
-                        "or a power table from a Boltzmann code", m_nu, omega_nu, f_nu,
-                        c->omega_m, D3M_COSMO_F_NU_MAX);
     if (!(omega_nu < c->omega_m - c->omega_b))
-        return d3m_fail(D3M_ERR_ARG, "m_nu = %g eV gives Omega_nu = %g, which leaves no cold dark "
-                        "matter in Omega_m - Omega_b = %g; use a smaller m_nu", m_nu, omega_nu,
-                        c->omega_m - c->omega_b);
-
+        return d3m_fail(D3M_ERR_ARG, "m_nu = %g eV gives Omega_nu = %g, but Omega_m = %g includes "
+                        "the neutrinos and leaves only Omega_m - Omega_b = %g beside the baryons; "
+                        "raise Omega_m, lower Omega_b or use a smaller m_nu", m_nu, omega_nu,
+                        c->omega_m, c->omega_m - c->omega_b);
+    D3M_TRY(d3m_cosmo_check_eh99_range(c->power_kind, m_nu, f_nu, c->omega_m));
     double old_m_nu = c->m_nu, old_f_nu = c->f_nu;
     int old_n_nu = c->n_nu;
     d3m_eh99 old_nu = c->eh_nu, old_massless = c->eh_massless;

@@ -163,9 +163,10 @@ int d3m_cosmology_set_curvature(d3m_cosmology *c, double omega_k);
  * background and the growth functions D1, D2 stay those of cold matter:
  * the simulations scale the z = 0 power back with D1(a), the usual
  * treatment of light neutrinos in a cold N-body run. A power table is used
- * as given: make it with the same masses. Requires m_nu >= 0, 1 <= n_nu <= 3,
- * Omega_nu <= 0.3 Omega_m and Omega_nu < Omega_m - Omega_b. Renormalises;
- * on error *c is unchanged. */
+ * as given: make it with the same masses. Requires m_nu >= 0, 1 <= n_nu <= 3
+ * and Omega_nu < Omega_m - Omega_b, and Omega_nu <= 0.3 Omega_m, the range
+ * of the fit, unless P(k) is a table. Renormalises; on error *c is
+ * unchanged. */
 int d3m_cosmology_set_neutrinos(d3m_cosmology *c, double m_nu, int n_nu);
 
 /* Choose D3M_POWER_EH98 or D3M_POWER_EH98_NOWIGGLE and renormalise. With

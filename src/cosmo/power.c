@@ -131,10 +131,13 @@ void d3m_cosmo_eh99_setup(const d3m_cosmology *c, double f_nu, d3m_eh99 *fit)
     double p_cb = 0.25 * (5.0 - sqrt(1.0 + 24.0 * f_cb));
     double y_d = e->z_eq / (1.0 + e->z_drag);
 
-    /* Eq. 15. */
+    /* Eq. 15 in the form of the authors' Fortran code, without the N_nu
+     * factors of their C code. With those factors 0.06 eV in three species
+     * is suppressed 1.4 % where CAMB gives 3.5 %; without them the small-scale
+     * suppression matches CAMB to 0.5 % for one and for three species. */
     double alpha = f_c / f_cb * (5.0 - 2.0 * (p_c + p_cb)) / (5.0 - 4.0 * p_cb);
     alpha *= (1.0 - 0.553 * f_nub + 0.126 * f_nub * f_nub * f_nub);
-    alpha /= 1.0 - 0.193 * sqrt(f_nu * c->n_nu) + 0.169 * f_nu * pow(c->n_nu, 0.2);
+    alpha /= 1.0 - 0.193 * sqrt(f_nu) + 0.169 * f_nu;
     alpha *= pow(1.0 + y_d, p_cb - p_c);
     alpha *= 1.0 + 0.5 * (p_c - p_cb) * (1.0 + 1.0 / ((3.0 - 4.0 * p_c) * (7.0 - 4.0 * p_cb))) /
                        (1.0 + y_d);
@@ -344,6 +347,7 @@ int d3m_cosmology_set_transfer(d3m_cosmology *c, d3m_power_kind kind)
         return d3m_fail(D3M_ERR_ARG, "invalid transfer kind %d: expected D3M_POWER_EH98 (%d) or "
                         "D3M_POWER_EH98_NOWIGGLE (%d); use d3m_cosmology_set_power_table for "
                         "tables", (int)kind, D3M_POWER_EH98, D3M_POWER_EH98_NOWIGGLE);
+    D3M_TRY(d3m_cosmo_check_eh99_range(kind, c->m_nu, c->f_nu, c->omega_m));
     c->power_kind = kind;
     return d3m_cosmo_normalise_power(c);
 }

@@ -84,12 +84,14 @@ d3m_cosmology *d3m_lua_push_cosmology(lua_State *L, int idx)
     d3m_lua_check(L, d3m_cosmology_init(c, omega_m, omega_b, h, n_s, A_s, sigma8));
     if (omega_k != 0.0)
         d3m_lua_check(L, d3m_cosmology_set_curvature(c, omega_k));
-    if (m_nu != 0.0 || n_nu != D3M_PLANCK15_N_NU)
-        d3m_lua_check(L, d3m_cosmology_set_neutrinos(c, m_nu, (int)fmax(fmin(n_nu, 99), -1)));
     if (kind != D3M_POWER_EH98)
         d3m_lua_check(L, d3m_cosmology_set_transfer(c, kind));
+    /* The table first, so that the range of the neutrino fit does not apply
+     * to it. */
     if (table != NULL)
         d3m_lua_check(L, d3m_cosmology_read_power_table(c, table));
+    if (m_nu != 0.0 || n_nu != D3M_PLANCK15_N_NU)
+        d3m_lua_check(L, d3m_cosmology_set_neutrinos(c, m_nu, (int)fmax(fmin(n_nu, 99), -1)));
     return c;
 }
 

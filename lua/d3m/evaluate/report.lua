@@ -61,7 +61,11 @@ function report.set_description(results)
   add("Omega_b %g", attrs.Omega_b)
   add("h %g", attrs.h)
   add("n_s %g", attrs.n_s)
-  add("m_nu %g eV", attrs.m_nu)
+  if attrs.m_nu ~= nil and attrs.m_nu > 0 and attrs.N_nu ~= nil then
+    add("m_nu %g eV in %d species", attrs.m_nu, attrs.N_nu)
+  else
+    add("m_nu %g eV", attrs.m_nu)
+  end
   add("A_s %.4g", attrs.A_s)
   add("sigma8 %.4f", attrs.sigma8)
   add("a_final %g", attrs.a_final)
