@@ -11,18 +11,20 @@ local log = require "d3m.log"
 
 local parser = cli.parser("demo", "Run the D3M pipeline end to end: generate FastPM simulations, "
   .. "train a D3M model, predict the test simulations and evaluate D3M, 2LPT and ZA against "
-  .. "FastPM.", "The quick demo sizes the run to --minutes by timing one simulation and one "
+  .. "FastPM.", "By default the demo sizes the run to --minutes by timing one simulation and one "
   .. "training step first. --full runs the paper's recipe (10,000 simulations, 64 channels, batch "
-  .. "50, learning rate 1e-4, no residual); it needs a GPU to finish in days rather than months.")
+  .. "50, learning rate 1e-4, no residual); it is meant for a GPU, since its training alone "
+  .. "takes about 3 days on 2 CPU cores.")
 parser:option("-o --output", "Folder for the dataset, the model, the predictions and the report.",
   "demo")
-parser:option("--minutes", "Time budget of the whole quick demo in minutes (wall clock).", "20")
+parser:option("--minutes", "Time budget of the whole budgeted demo in minutes (wall clock).",
+  "20")
   :convert(cli.positive("--minutes"))
-parser:flag("--full", "Run the paper-scale recipe instead of the quick demo.")
+parser:flag("--full", "Run the paper-scale recipe instead of the budgeted demo.")
 parser:flag("--quick", "A smoke test of the whole pipeline in about a minute (16^3 particles, "
-  .. "8 simulations, a 4-channel model); numbers from it mean nothing.")
-parser:option("--channels", "Model width (channels of the first level; default 16 for the quick "
-  .. "demo, 64 with --full).")
+  .. "10 simulations, a 4-channel model); numbers from it mean nothing.")
+parser:option("--channels", "Model width (channels of the first level; default 16, 4 with "
+  .. "--quick, 64 with --full).")
   :convert(cli.positive_integer("--channels"))
 parser:option("--simulations", "Number of simulations, split 80/10/10 into training, validation "
   .. "and test (default: sized to the budget; 10000 with --full).")
@@ -186,16 +188,23 @@ save_plan(simulation_seconds, sample_seconds)
 local estimate = plan.simulations * simulation_seconds
   + plan.epochs * train_samples * sample_seconds * 1.15   -- validation passes
   + 0.05 * plan.simulations * 1.0 + 60
+-- "1 epoch", "2 epochs".
+local function count(number, noun)
+  return string.format("%d %s%s", number, noun, number == 1 and "" or "s")
+end
+
+local minutes = math.max(1, math.floor(estimate / 60 + 0.5))
 print(string.format([[
-plan: %d simulations of %d^3 particles in a %.0f Mpc/h box (FastPM, %d scale factors, boost %d),
-      split 80/10/10; a D3M of %d channels%s trained for %d epochs (batch %d, Adam lr %g);
-      then prediction and evaluation of the %d test simulations.
+plan: %s of %d^3 particles in a %.0f Mpc/h box (FastPM, %d scale factors, boost %d),
+      split 80/10/10; a D3M of %d channels%s trained for %s (batch %d, Adam lr %g);
+      then prediction and evaluation of the %s.
 measured: %.2f s per simulation, %.3f s per training sample.
-estimate: about %.0f minutes in all%s.]],
-  plan.simulations, plan.n, plan.box, plan.steps, plan.boost, plan.channels,
-  plan.residual and " (residual: learns the correction to ZA)" or "", plan.epochs,
-  plan.batch_size, plan.lr, plan.simulations - train_samples - math.floor(plan.simulations * 0.1),
-  simulation_seconds, sample_seconds, estimate / 60,
+estimate: about %s in all%s.]],
+  count(plan.simulations, "simulation"), plan.n, plan.box, plan.steps, plan.boost, plan.channels,
+  plan.residual and " (residual: learns the correction to ZA)" or "", count(plan.epochs, "epoch"),
+  plan.batch_size, plan.lr,
+  count(plan.simulations - train_samples - math.floor(plan.simulations * 0.1), "test simulation"),
+  simulation_seconds, sample_seconds, count(minutes, "minute"),
   options.full and " on this device" or ""))
 io.stdout:flush()
 

@@ -209,8 +209,8 @@ function Dataset:loader(subset, options)
   local first, last = self:range(subset)
   if last < first then
     error(string.format("the %s subset of '%s' is empty (%d samples, split {%s}); use more "
-      .. "samples or another split", subset, self.path, self.samples,
-      table.concat(self.split_spec, ", ")), 2)
+      .. "samples or another split (--split of d3m train and predict)", subset, self.path,
+      self.samples, table.concat(self.split_spec, ", ")), 2)
   end
   local batch_size = options.batch_size or 50
   if math.type(batch_size) ~= "integer" or batch_size < 1 then

@@ -340,6 +340,17 @@ static int run_command_line(lua_State *L, char **argv, int argc)
     }
 
     if (i < argc) {
+        /* A missing file whose name has no '.' or '/' was more likely meant as a
+         * command than as a script. */
+        int looks_like_command = strcmp(argv[i], "-") != 0 && strpbrk(argv[i], "./") == NULL;
+        if (looks_like_command && !is_file(argv[i])) {
+            fprintf(stderr, "d3m: '%s' is neither a command nor a Lua script; the commands "
+                    "are", argv[i]);
+            for (int c = 0; subcommands[c] != NULL; c++)
+                fprintf(stderr, "%s %s", c == 0 ? "" : ",", subcommands[c]);
+            fprintf(stderr, " (d3m COMMAND --help explains one)\n");
+            return 1;
+        }
         if (run_script(L, argv[i], argv, argc, i) != LUA_OK)
             return 1;
         ran_something = 1;
