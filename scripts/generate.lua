@@ -57,6 +57,10 @@ parser:mutex(
   parser:option("--sigma8", "Normalise the linear power to this sigma8 at a = 1 instead of "
     .. "giving A_s (default: derived from A_s).")
     :convert(cli.positive("--sigma8")))
+parser:option("--power-table", "Linear P(k) at a = 1 from CLASS or CAMB instead of the "
+  .. "Eisenstein & Hu fit: a text file of k [h/Mpc] and P [(Mpc/h)^3] columns, '#' comments "
+  .. "skipped, covering the box's k range. Used as given, or rescaled by --sigma8; --A-s does "
+  .. "not apply (default: none).")
 parser:option("--box", "Box side in Mpc/h.",
   tostring(defaults.box)):convert(cli.positive("--box"))
 parser:option("--n", "Particles per side, even; d3m train and predict need a multiple of 4.",
@@ -137,7 +141,8 @@ local function run_generate()
 
   local s = generate.settings{
     Omega_m = options.Omega_m, Omega_b = options.Omega_b, h = options.h, n_s = options.n_s,
-    m_nu = options.m_nu, N_nu = options.N_nu, A_s = options.A_s, A_s_factor = options.A_s_factor, sigma8 = options.sigma8,
+    m_nu = options.m_nu, N_nu = options.N_nu, power_table = options.power_table,
+    A_s = options.A_s, A_s_factor = options.A_s_factor, sigma8 = options.sigma8,
     box = options.box, n = options.n, steps = options.steps, boost = options.boost,
     a_start = options.a_start, a_final = options.a_final, first_seed = options.first_seed,
   }
@@ -151,9 +156,13 @@ local function run_generate()
   if s.m_nu > 0 then
     neutrinos = string.format("m_nu %g eV in %d species", s.m_nu, s.N_nu)
   end
-  log.info("cosmology: Omega_m %g Omega_b %g h %g n_s %g, %s, A_s %.6g (%.4g times the "
-    .. "paper's A0), sigma8 %.4f", s.Omega_m, s.Omega_b, s.h, s.n_s, neutrinos, s.A_s,
-    s.A_s / generate.A0, s.sigma8)
+  local amplitude = string.format("linear P(k) from %s", tostring(s.power_table))
+  if s.A_s then
+    amplitude = string.format("A_s %.6g (%.4g times the paper's A0)", s.A_s,
+      s.A_s / generate.A0)
+  end
+  log.info("cosmology: Omega_m %g Omega_b %g h %g n_s %g, %s, %s, sigma8 %.4f", s.Omega_m,
+    s.Omega_b, s.h, s.n_s, neutrinos, amplitude, s.sigma8)
 
   local summary = generate.run(s, {output = output, count = options.count, shard = shard,
     compression = options.compression, stop_after = options.stop_after,

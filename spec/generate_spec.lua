@@ -217,6 +217,38 @@ describe("d3m generate", function()
     assert.matches("--m-nu", text, 1, true)
   end)
 
+  it("simulates a tabulated power spectrum", function()
+    -- A CAMB-style table of the no-wiggle fit, which EH98 is not, so the
+    -- set's sigma8 shows which spectrum was used.
+    local reference = d3m.cosmology{transfer = "eh98_nowiggle", m_nu = 0}
+    local table_path = folder .. "/pk.txt"
+    local file = assert(io.open(table_path, "w"))
+    file:write("# k [h/Mpc]  P [(Mpc/h)^3]\n")
+    for i = 0, 240 do
+      local k = 1e-4 * 10 ^ (i / 40)
+      file:write(string.format("%.17g %.17g\n", k, reference:linear_power(k)))
+    end
+    file:close()
+
+    local ok, text = run(folder, "-o table.h5 --count 1 --power-table pk.txt " .. SMALL)
+    assert.is_true(ok, text)
+    assert.matches("linear P(k) from pk.txt", text, 1, true)
+    local attrs = d3m.io.attributes(folder .. "/table.h5")
+    assert.are.equal("pk.txt", attrs.power_table)
+    assert.is_nil(attrs.A_s)
+    -- The table spans 1e-4 to 1e2 h/Mpc, so its sigma8 integral matches the
+    -- fit's to the log-log interpolation error.
+    assert.is_true(math.abs(attrs.sigma8 / reference:sigma8() - 1) < 1e-3, text)
+
+    ok, text = run(folder, "-o table.h5 --count 2 " .. SMALL)
+    assert.is_false(ok)
+    assert.matches("power_table = pk.txt in the file, none requested (--power-table)", text, 1,
+      true)
+    ok, text = run(folder, "-o other.h5 --count 1 --power-table pk.txt --A-s 2e-9 " .. SMALL)
+    assert.is_false(ok)
+    assert.matches("A_s does not apply to it; give sigma8 to rescale the table", text, 1, true)
+  end)
+
   it("rejects a changed shard split by name", function()
     local ok, text = run(folder, "-o full.h5 --count 4 --first-seed 7 " .. SMALL)
     assert.is_false(ok)
@@ -238,6 +270,7 @@ describe("d3m generate", function()
     assert.are.equal(0.96, attrs.n_s)
     assert.are.equal(0.15, attrs.m_nu)
     assert.are.equal(3, attrs.N_nu)
+    assert.are.equal("none", attrs.power_table)
     assert.are.equal(1.8 * generate.A0, attrs.A_s)
     local cosmology = d3m.cosmology{Omega_m = 0.3, Omega_b = 0.05, h = 0.7, n_s = 0.96,
       m_nu = 0.15, N_nu = 3, A_s = 1.8 * generate.A0}

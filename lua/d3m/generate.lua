@@ -26,6 +26,7 @@ generate.parameters = {
   {"box_size", "--box"}, {"n", "--n"}, {"a_final", "--a-final"},
   {"Omega_m", "--Omega-m"}, {"Omega_b", "--Omega-b"}, {"h", "--h"}, {"n_s", "--n-s"},
   {"m_nu", "--m-nu"}, {"N_nu", "--N-nu"},
+  {"power_table", "--power-table"},
   {"A_s", "--A-s or --A-s-factor"}, {"sigma8", "--sigma8, or derived from A_s"},
   {"fastpm_steps", "--steps"}, {"fastpm_boost", "--boost"}, {"fastpm_a_start", "--a-start"},
   {"first_seed", "--first-seed"}, {"shard_index", "--shard"}, {"shard_count", "--shard"},
@@ -52,10 +53,12 @@ end
 
 
 --- Complete and check the settings of a set. options: Omega_m, Omega_b, h,
--- n_s, m_nu (eV), N_nu, and at most one of A_s, A_s_factor (multiple of A0) and sigma8;
+-- n_s, m_nu (eV), N_nu, and at most one of A_s, A_s_factor (multiple of A0)
+-- and sigma8; power_table (the path of a two-column P(k) at a = 1 from CLASS
+-- or CAMB, used instead of Eisenstein & Hu, as given or rescaled to sigma8);
 -- box (Mpc/h), n (particles per side), steps, boost, a_start, a_final.
 -- Returns a new table with every field set, the cosmology object in
--- `cosmology`, and A_s and sigma8 both filled in.
+-- `cosmology`, and sigma8 and, without a power table, A_s filled in.
 function generate.settings(options)
   options = options or {}
   local s = {}
@@ -88,7 +91,11 @@ function generate.settings(options)
     s.N_nu = 0
   end
   local cosmology_options = {Omega_m = s.Omega_m, Omega_b = s.Omega_b, h = s.h, n_s = s.n_s,
-    m_nu = s.m_nu, N_nu = s.N_nu}
+    m_nu = s.m_nu, N_nu = s.N_nu, power_table = options.power_table}
+  s.power_table = options.power_table
+  check(s.power_table == nil or (options.A_s == nil and options.A_s_factor == nil),
+    "a power table sets the amplitude of P(k) itself, so A_s does not apply to it; give "
+    .. "sigma8 to rescale the table instead")
   if options.sigma8 ~= nil then
     cosmology_options.sigma8 = options.sigma8
   elseif options.A_s_factor ~= nil then
@@ -98,7 +105,9 @@ function generate.settings(options)
   end
   s.cosmology = core.cosmology(cosmology_options)
   local params = s.cosmology:params()
-  s.A_s, s.sigma8 = params.A_s, params.sigma8
+  s.sigma8 = params.sigma8
+  -- A table's amplitude is its own: the A_s the cosmology carries is unused.
+  s.A_s = s.power_table == nil and params.A_s or nil
   s.A_s_factor = nil
   s.scale_factors = generate.scale_factors(s.steps, s.a_start, s.a_final)
   return s
@@ -111,7 +120,8 @@ function generate.attributes(s, shard)
   shard = shard or {1, 1}
   return {
     a_final = s.a_final, Omega_m = s.Omega_m, Omega_b = s.Omega_b, h = s.h, n_s = s.n_s,
-    m_nu = s.m_nu, N_nu = s.N_nu, A_s = s.A_s, sigma8 = s.sigma8, fastpm_steps = s.steps, fastpm_boost = s.boost,
+    m_nu = s.m_nu, N_nu = s.N_nu, power_table = s.power_table or "none", A_s = s.A_s,
+    sigma8 = s.sigma8, fastpm_steps = s.steps, fastpm_boost = s.boost,
     fastpm_a_start = s.a_start, first_seed = s.first_seed,
     shard_index = shard[1], shard_count = shard[2],
   }
