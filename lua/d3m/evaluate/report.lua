@@ -66,6 +66,9 @@ function report.set_description(results)
   else
     add("m_nu %g eV", attrs.m_nu)
   end
+  if attrs.power_table ~= nil and attrs.power_table ~= "none" then
+    add("linear P(k) from %s", attrs.power_table)
+  end
   add("A_s %.4g", attrs.A_s)
   add("sigma8 %.4f", attrs.sigma8)
   add("a_final %g", attrs.a_final)
