@@ -27,24 +27,18 @@ __kernel void gravity_acceleration_k(__global float *accel_k, __global const flo
     if (i2 >= nh || i1 >= n || i0 >= n)
         return;
 
-    int index[3] = {i0, i1, i2};
-    float k[3], kd[3];
-    for (int d = 0; d < 3; d++) {
-        k[d] = tables[index[d]];
-        kd[d] = tables[n + index[d]];
-    }
-    float k2 = k[0] * k[0] + k[1] * k[1] + k[2] * k[2];
+    float k0 = tables[i0], k1 = tables[i1], k2 = tables[i2];
+    float k_squared = k0 * k0 + k1 * k1 + k2 * k2;
+    float inv_k2 = k_squared > 0.0f ? 1.0f / k_squared : 0.0f;
 
     long mode = ((long)i0 * n + i1) * nh + i2;
     long modes = (long)n * n * nh;
-    float re = delta_k[2 * mode];
-    float im = delta_k[2 * mode + 1];
-    float inv_k2 = k2 > 0.0f ? 1.0f / k2 : 0.0f;
+    float2 delta = vload2(mode, delta_k);
 
-    /* i K (re + i im) / k^2 = K (-im + i re) / k^2 */
-    for (int d = 0; d < 3; d++) {
-        float factor = kd[d] * inv_k2;
-        accel_k[2 * (d * modes + mode)] = -im * factor;
-        accel_k[2 * (d * modes + mode) + 1] = re * factor;
-    }
+    /* i K (re + i im) / k^2 = K (-im + i re) / k^2, with K / k^2 formed first
+     * so that the rounding is that of the scalar form. */
+    float2 rotated = (float2)(-delta.y, delta.x);
+    vstore2(rotated * (tables[n + i0] * inv_k2), mode, accel_k);
+    vstore2(rotated * (tables[n + i1] * inv_k2), modes + mode, accel_k);
+    vstore2(rotated * (tables[n + i2] * inv_k2), 2 * modes + mode, accel_k);
 }
