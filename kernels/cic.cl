@@ -44,17 +44,28 @@ static int lower_node(const float u, const int n, float *upper_weight)
  * give the same sum in any order: the painted mesh is bit-identical from
  * run to run however the work-items interleave. A float compare-and-swap
  * loop would round differently in each order. 32-bit atomic_add is core in
- * OpenCL 1.1; 64-bit atomics are an extension, hence the carry by hand.
- * Deposits of magnitude 2^-9 or more are exact; smaller ones are rounded
- * to 2^-32. Cell totals must stay below 2^31 in magnitude. */
+ * OpenCL 1.1; 64-bit atomics are an extension, so the host defines
+ * CIC_INT64_ATOMICS only on little-endian devices that have it, where the
+ * pair is one 64-bit word. Otherwise the carry is added by hand. Both give
+ * the same sums. Deposits of magnitude 2^-9 or more are exact; smaller
+ * ones are rounded to 2^-32. Cell totals must stay below 2^31 in
+ * magnitude. */
+#ifdef CIC_INT64_ATOMICS
+#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
+#endif
+
 static void atomic_add_fixed(volatile __global uint *cell, const float value)
 {
     long q = convert_long_rte(value * 4294967296.0f);
+#ifdef CIC_INT64_ATOMICS
+    atom_add((volatile __global long *)cell, q);
+#else
     uint low = (uint)(q & 0xffffffffL);
     uint high = (uint)(q >> 32);
     uint old = atomic_add(&cell[0], low);
     uint carry = old + low < old ? 1u : 0u;
     atomic_add(&cell[1], high + carry);
+#endif
 }
 
 
@@ -124,17 +135,23 @@ __kernel void cic_readout(__global float *values, __global const float *mesh, co
         k[d] = j[d] + 1 == n ? 0 : j[d] + 1;
     }
 
+    /* The 8 weights and cells once, then one pass per stacked mesh. */
+    float weight[8];
+    long cell[8];
+    for (int corner = 0; corner < 8; corner++) {
+        int s0 = (corner >> 2) & 1, s1 = (corner >> 1) & 1, s2 = corner & 1;
+        weight[corner] = (s0 ? w[0] : 1.0f - w[0]) * (s1 ? w[1] : 1.0f - w[1]) *
+                         (s2 ? w[2] : 1.0f - w[2]);
+        cell[corner] = ((long)(s0 ? k[0] : j[0]) * n + (s1 ? k[1] : j[1])) * n +
+                       (s2 ? k[2] : j[2]);
+    }
+
     long cells = (long)n * n * n;
     for (int c = 0; c < ncomp; c++) {
         __global const float *m = mesh + c * cells;
         float sum = 0.0f;
-        for (int corner = 0; corner < 8; corner++) {
-            int s0 = (corner >> 2) & 1, s1 = (corner >> 1) & 1, s2 = corner & 1;
-            float weight = (s0 ? w[0] : 1.0f - w[0]) * (s1 ? w[1] : 1.0f - w[1]) *
-                           (s2 ? w[2] : 1.0f - w[2]);
-            long cell = ((long)(s0 ? k[0] : j[0]) * n + (s1 ? k[1] : j[1])) * n + (s2 ? k[2] : j[2]);
-            sum += weight * m[cell];
-        }
+        for (int corner = 0; corner < 8; corner++)
+            sum += weight[corner] * m[cell[corner]];
         values[c * np + p] = sum;
     }
 }

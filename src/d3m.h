@@ -70,6 +70,7 @@ typedef struct d3m_device_info {
     uint64_t local_memory;     /* bytes */
     size_t max_work_group_size;
     int has_fp64;
+    int has_int64_atomics;     /* cl_khr_int64_base_atomics on a little-endian device */
 } d3m_device_info;
 
 /* List every device of every platform. *devices is malloc'ed; free() it. */

@@ -2,6 +2,8 @@
  * lattice displacements and positions (kernels in kernels/cic.cl). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "pm/pm.h"
 #include "pm/pm_internal.h"
@@ -67,6 +69,20 @@ static int particle_layout(const d3m_tensor *particles, d3m_pm_coordinates kind,
 }
 
 
+/* Build options of the paint kernel: 64-bit atomics where the device has
+ * them, unless D3M_CIC_ATOMICS=32 asks for the 32-bit pair (a test runs
+ * both). */
+static const char *paint_options(void)
+{
+    const d3m_runtime *rt = d3m_runtime_current();
+    const char *env = getenv("D3M_CIC_ATOMICS");
+    int force_pair = env != NULL && strcmp(env, "32") == 0;
+    if (rt != NULL && rt->info.has_int64_atomics && !force_pair)
+        return "-DCIC_INT64_ATOMICS=1";
+    return NULL;
+}
+
+
 int d3m_pm_paint(const d3m_tensor *particles, d3m_pm_coordinates kind, double box, float mass,
                  const d3m_tensor *masses, d3m_tensor *mesh)
 {
@@ -95,7 +111,8 @@ int d3m_pm_paint_shifted(const d3m_tensor *particles, d3m_pm_coordinates kind, d
     d3m_tensor *accumulator = NULL;
     D3M_TRY(d3m_tensor_zeros(1, words, &accumulator));
     size_t global = d3m_round_up(np, LOCAL_SIZE), local = LOCAL_SIZE;
-    int status = d3m_launch("cic.cl", "cic_paint", NULL, 1, &global, &local, "titlifffti",
+    int status = d3m_launch("cic.cl", "cic_paint", paint_options(), 1, &global, &local,
+                            "titlifffti",
                             accumulator, n, particles, (long long)np, lattice_n, (double)n / box,
                             shift, (double)mass, masses ? masses : particles, masses != NULL);
     size_t cells_global = d3m_round_up(mesh->numel, LOCAL_SIZE);

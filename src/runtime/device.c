@@ -45,6 +45,14 @@ static int read_device_info(cl_platform_id platform, cl_device_id device, int p,
     D3M_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof group, &group, NULL), NULL);
     if (clGetDeviceInfo(device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL) != CL_SUCCESS)
         fp64 = 0;
+    char extensions[4096] = "";
+    cl_bool little_endian = CL_FALSE;
+    if (clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, sizeof extensions, extensions, NULL) !=
+        CL_SUCCESS)
+        extensions[0] = '\0';
+    if (clGetDeviceInfo(device, CL_DEVICE_ENDIAN_LITTLE, sizeof little_endian, &little_endian,
+                        NULL) != CL_SUCCESS)
+        little_endian = CL_FALSE;
 
     info->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
     info->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
@@ -54,6 +62,8 @@ static int read_device_info(cl_platform_id platform, cl_device_id device, int p,
     info->local_memory = local;
     info->max_work_group_size = group;
     info->has_fp64 = fp64 != 0;
+    info->has_int64_atomics = little_endian == CL_TRUE &&
+                              strstr(extensions, "cl_khr_int64_base_atomics") != NULL;
     return D3M_OK;
 }
 
