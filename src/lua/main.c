@@ -272,8 +272,9 @@ static void print_usage(void)
            "  demo      the whole pipeline at a small size\n"
            "  bench     benchmarks\n"
            "Environment: D3M_DEVICE (P:D or part of a device name), D3M_FFT, D3M_CL_FINISH=1,\n"
-           "D3M_PROFILE=1, D3M_MEMORY_LIMIT (MiB), D3M_LUA_DIR, D3M_SCRIPT_DIR,\n"
-           "D3M_DEBUG=1 (commands print Lua positions and stack tracebacks of errors).\n");
+           "D3M_PROFILE=1, D3M_MEMORY_LIMIT (MiB), D3M_CIC_ATOMICS=32, D3M_LUA_DIR,\n"
+           "D3M_SCRIPT_DIR, D3M_DEBUG=1 (commands print Lua positions and stack tracebacks\n"
+           "of errors).\n");
 }
 
 
