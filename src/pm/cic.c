@@ -93,6 +93,14 @@ int d3m_pm_paint(const d3m_tensor *particles, d3m_pm_coordinates kind, double bo
 int d3m_pm_paint_shifted(const d3m_tensor *particles, d3m_pm_coordinates kind, double box,
                          double shift, float mass, const d3m_tensor *masses, d3m_tensor *mesh)
 {
+    return d3m_pm_paint_accumulate(particles, kind, box, shift, mass, masses, NULL, mesh);
+}
+
+
+int d3m_pm_paint_accumulate(const d3m_tensor *particles, d3m_pm_coordinates kind, double box,
+                            double shift, float mass, const d3m_tensor *masses,
+                            d3m_tensor *accumulator, d3m_tensor *mesh)
+{
     int n, ncomp, lattice_n;
     size_t np;
     D3M_TRY(check_box(box, "pm paint"));
@@ -108,18 +116,25 @@ int d3m_pm_paint_shifted(const d3m_tensor *particles, d3m_pm_coordinates kind, d
     /* Two 32-bit fixed-point words per cell (see cic.cl); the zero float
      * has the all-zero bit pattern. */
     size_t words[1] = {2 * mesh->numel};
-    d3m_tensor *accumulator = NULL;
-    D3M_TRY(d3m_tensor_zeros(1, words, &accumulator));
+    d3m_tensor *own = NULL;
+    if (accumulator == NULL) {
+        D3M_TRY(d3m_tensor_new(1, words, &own));
+        accumulator = own;
+    }
+    D3M_TRY(d3m_check_shape(accumulator, "pm paint accumulator", 1, words));
+    int status = d3m_tensor_fill(accumulator, 0.0f);
+
     size_t global = d3m_round_up(np, LOCAL_SIZE), local = LOCAL_SIZE;
-    int status = d3m_launch("cic.cl", "cic_paint", paint_options(), 1, &global, &local,
-                            "titlifffti",
-                            accumulator, n, particles, (long long)np, lattice_n, (double)n / box,
-                            shift, (double)mass, masses ? masses : particles, masses != NULL);
+    if (status == D3M_OK)
+        status = d3m_launch("cic.cl", "cic_paint", paint_options(), 1, &global, &local,
+                            "titlifffti", accumulator, n, particles, (long long)np, lattice_n,
+                            (double)n / box, shift, (double)mass, masses ? masses : particles,
+                            masses != NULL);
     size_t cells_global = d3m_round_up(mesh->numel, LOCAL_SIZE);
     if (status == D3M_OK)
         status = d3m_launch("cic.cl", "cic_fixed_to_float", NULL, 1, &cells_global, &local, "ttl",
                             mesh, accumulator, (long long)mesh->numel);
-    d3m_tensor_free(accumulator);
+    d3m_tensor_free(own);
     return status;
 }
 

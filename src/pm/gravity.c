@@ -73,6 +73,7 @@ void d3m_pm_force_clear(d3m_pm_force *force)
 {
     d3m_tensor_free(force->density);
     d3m_tensor_free(force->accel_mesh);
+    d3m_tensor_free(force->accumulator);
     d3m_tensor_free(force->delta_k);
     d3m_tensor_free(force->accel_k);
     d3m_tensor_free(force->tables);
@@ -139,11 +140,15 @@ int d3m_pm_force_compute(d3m_pm_force *force, const d3m_tensor *particles,
         D3M_TRY(d3m_tensor_new(3, mesh_shape, &force->density));
     if (force->accel_mesh == NULL)
         D3M_TRY(d3m_tensor_new(4, accel_shape, &force->accel_mesh));
+    size_t words[1] = {2 * n * n * n};
+    if (force->accumulator == NULL)
+        D3M_TRY(d3m_tensor_new(1, words, &force->accumulator));
 
     /* mass n^3 / np makes the mean cell value 1 */
     double cells = (double)n * (double)n * (double)n;
-    D3M_TRY(d3m_pm_paint_shifted(particles, kind, force->box, shift, (float)(cells / (double)np),
-                                 NULL, force->density));
+    D3M_TRY(d3m_pm_paint_accumulate(particles, kind, force->box, shift,
+                                    (float)(cells / (double)np), NULL, force->accumulator,
+                                    force->density));
     D3M_TRY(acceleration_from_density(force, force->density, force->accel_mesh));
     return d3m_pm_readout_shifted(force->accel_mesh, particles, kind, force->box, shift,
                                   acceleration);

@@ -9,6 +9,11 @@
  * instead of j box / n, shift in cells. */
 int d3m_pm_paint_shifted(const d3m_tensor *particles, d3m_pm_coordinates kind, double box,
                          double shift, float mass, const d3m_tensor *masses, d3m_tensor *mesh);
+/* d3m_pm_paint_shifted into the fixed-point accumulator [2 n^3] given, or a
+ * temporary one when accumulator is NULL; either way it is zeroed first. */
+int d3m_pm_paint_accumulate(const d3m_tensor *particles, d3m_pm_coordinates kind, double box,
+                            double shift, float mass, const d3m_tensor *masses,
+                            d3m_tensor *accumulator, d3m_tensor *mesh);
 int d3m_pm_readout_shifted(const d3m_tensor *mesh, const d3m_tensor *particles,
                            d3m_pm_coordinates kind, double box, double shift,
                            d3m_tensor *values);
@@ -21,6 +26,7 @@ typedef struct d3m_pm_force {
     double box;              /* Mpc/h */
     d3m_tensor *density;     /* [n, n, n], made on first use */
     d3m_tensor *accel_mesh;  /* [3, n, n, n], made on first use */
+    d3m_tensor *accumulator; /* [2 n^3] fixed-point paint words, made on first use */
     d3m_tensor *delta_k;     /* [n, n, n/2+1, 2] */
     d3m_tensor *accel_k;     /* [3, n, n, n/2+1, 2] */
     d3m_tensor *tables;      /* [2, n]: k and the gradient's K(k), h/Mpc */
