@@ -45,11 +45,18 @@ local function record(case, value, unit, note, command)
   io.stdout:flush()
 end
 
--- A case runs when --only is absent, or when the case's name and --only
--- contain one another (so the command printed for a pass reruns it).
-local function is_selected(case)
+-- A group of cases is set up when --only is absent, or when its name and
+-- --only contain one another (so "--only FastPM" and the full name of one
+-- of its cases both select it).
+local function is_selected(group)
   if not options.only then return true end
-  return case:find(options.only, 1, true) ~= nil or options.only:find(case, 1, true) ~= nil
+  return group:find(options.only, 1, true) ~= nil or options.only:find(group, 1, true) ~= nil
+end
+
+-- A single case runs when --only is absent or a part of its full name, so the
+-- command printed for a case reruns that case alone.
+local function case_selected(name)
+  return not options.only or name:find(options.only, 1, true) ~= nil
 end
 
 -- ---- device limits --------------------------------------------------------
@@ -230,7 +237,7 @@ end
 local function pm_cases()
   for _, n in ipairs(options.quick and {16} or {32, 128}) do
     local name = string.format("FastPM step %d^3 particles boost 2", n)
-    if is_selected(name) or is_selected("FastPM") then
+    if case_selected(name) then
       local field = d3m.sim.linear_field{box = 4.0 * n, n = n, seed = 1}
       local steps = {0.1, 0.55, 1.0}
       local seconds = time_it(function() d3m.sim.fastpm(field, {steps = steps, boost = 2}) end)
@@ -244,32 +251,42 @@ end
 
 local function stats_cases()
   local n = options.quick and 16 or 128
-  local name = string.format("density power spectrum %d^3 particles", n)
-  local field = d3m.sim.linear_field{box = 4.0 * n, n = n, seed = 2}
-  local psi = d3m.sim.lpt(field, {a = 1, order = 2})
-  if is_selected(name) or is_selected("power") then
+  local m = options.quick and 16 or 32
+  local bins = options.quick and 2 or 10
+  local power_name = string.format("density power spectrum %d^3 particles", n)
+  local xi_name = string.format("xi pair counts %d^3 particles", m)
+  local pairs_name = string.format("zeta_l pairs %d^3 particles", m)
+  local mesh_name = string.format("zeta_l mesh %d^3", m)
+
+  if case_selected(power_name) then
+    local field = d3m.sim.linear_field{box = 4.0 * n, n = n, seed = 2}
+    local psi = d3m.sim.lpt(field, {a = 1, order = 2})
     local positions = d3m.stats.positions(psi, {box = 4.0 * n})
-    record(name, time_it(function()
+    record(power_name, time_it(function()
       d3m.stats.power(positions, {box = 4.0 * n, kind = "density", mesh = n})
     end), "s", "CIC paint, r2c FFT, compensation and binning")
   end
 
-  local m = options.quick and 16 or 32
+  if not (case_selected(xi_name) or case_selected(pairs_name) or case_selected(mesh_name)) then
+    collectgarbage()
+    return
+  end
   local side = 4.0 * m   -- 4 Mpc/h between particles, as in He et al. 2019
   local small = d3m.sim.linear_field{box = side, n = m, seed = 3}
   local positions = d3m.stats.positions(d3m.sim.lpt(small, {a = 1, order = 2}), {box = side})
-  if is_selected("xi") then
-    record(string.format("xi pair counts %d^3 particles", m), time_it(function()
+  if case_selected(xi_name) then
+    record(xi_name, time_it(function()
       d3m.stats.xi(positions, {box = side, width = 2, bins = options.quick and 10 or 20})
     end), "s", "bins of 2 Mpc/h from 0, cell lists")
   end
-  if is_selected("zeta") then
-    local bins = options.quick and 2 or 10
-    record(string.format("zeta_l pairs %d^3 particles", m), time_it(function()
+  if case_selected(pairs_name) then
+    record(pairs_name, time_it(function()
       d3m.stats.zeta(positions, {box = side, bins = bins, lmax = 8})
     end), "s", string.format("l <= 8, %d bins of 5 Mpc/h", bins))
+  end
+  if case_selected(mesh_name) then
     local mesh = d3m.pm.paint(positions, m, side)
-    record(string.format("zeta_l mesh %d^3", m), time_it(function()
+    record(mesh_name, time_it(function()
       d3m.stats.zeta_mesh(mesh, {box = side, lmax = 8, bins = bins})
     end), "s", "FFT convolutions with Y_lm shell kernels")
   end

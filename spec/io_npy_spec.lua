@@ -230,8 +230,8 @@ describe("d3m.io npy", function()
       "<f", values)
     local h5 = folder .. "/set.h5"
     local message = error_of(d3m.io.import_mlrecon, path, h5)
-    assert.matches("importing ML-Recon file '" .. path .. "': not appending sample 0 to '" .. h5
-      .. "': field fastpm holds NaN at component 0 at grid node (1, 0, 1)", message, 1, true)
+    assert.matches("importing ML-Recon file '" .. path .. "': not appending sample 1 to '" .. h5
+      .. "': field fastpm holds NaN at component 0 at grid node (1, 0, 1) (indices from 0)", message, 1, true)
     local reader <close> = d3m.io.dataset(h5, { mode = "r" })
     assert.are.equal(0, reader:count())
   end)

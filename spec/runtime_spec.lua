@@ -80,6 +80,12 @@ describe("d3m interpreter", function()
     assert.matches("selfcheck passed", out, 1, true)
   end)
 
+  it("rejects an unknown D3M_FFT by name", function()
+    local out, status = run("D3M_FFT=bogus " .. bin .. " selfcheck 16")
+    assert.are_not.equal(0, status)
+    assert.matches("D3M_FFT = 'bogus' is not an FFT backend; set it to fftw", out, 1, true)
+  end)
+
   it("lists the commands for an unknown one", function()
     local out, status = run(bin .. " frobnicate")
     assert.are_not.equal(0, status)

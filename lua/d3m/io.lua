@@ -27,6 +27,8 @@ end
 
 -- Open path, run action(file) and close the file, also on errors, which
 -- are raised at the line that called the public function.
+-- Callers must not tail-call it (write "local v = with_file(...)"): a tail
+-- call removes their frame, and level 3 would then name the wrong line.
 local function with_file(path, mode, action)
   local ok, result, extra = pcall(function()
     local file <close> = cio.open(path, mode)
@@ -48,19 +50,22 @@ end
 
 --- Read a floating-point dataset as a tensor (float64 converts to float32).
 function io_module.read(path, name)
-  return with_file(path, "r", function(file) return file:read(name) end)
+  local value = with_file(path, "r", function(file) return file:read(name) end)
+  return value
 end
 
 
 --- Read an integer dataset: a flat table of integers and its shape.
 function io_module.read_integers(path, name)
-  return with_file(path, "r", function(file) return file:read_integers(name) end)
+  local values, shape = with_file(path, "r", function(file) return file:read_integers(name) end)
+  return values, shape
 end
 
 
 --- Attributes of object ("/" when absent) as a table name -> value.
 function io_module.attributes(path, object)
-  return with_file(path, "r", function(file) return file:attributes(object or "/") end)
+  local value = with_file(path, "r", function(file) return file:attributes(object or "/") end)
+  return value
 end
 
 
@@ -71,12 +76,14 @@ end
 
 --- Every group and dataset: {{name="/za", kind="dataset", shape={...}, dtype="float32"}, ...}
 function io_module.list(path)
-  return with_file(path, "r", function(file) return file:list() end)
+  local value = with_file(path, "r", function(file) return file:list() end)
+  return value
 end
 
 
 function io_module.info(path, name)
-  return with_file(path, "r", function(file) return file:info(name) end)
+  local value = with_file(path, "r", function(file) return file:info(name) end)
+  return value
 end
 
 

@@ -73,8 +73,21 @@ void d3m_fft_release(d3m_runtime *rt)
 }
 
 
+/* An unknown $D3M_FFT is an error rather than a silent fall back to the
+ * default, unless d3m_fft_use_backend has chosen a backend. */
+static int check_environment(void)
+{
+    const char *name = getenv("D3M_FFT");
+    if (chosen != NULL || name == NULL || name[0] == '\0' || find_backend(name) != NULL)
+        return D3M_OK;
+    return d3m_fail(D3M_ERR_ARG, "D3M_FFT = '%s' is not an FFT backend; set it to fftw (CPU "
+                    "devices only), vkfft or clfft, or unset it for the default", name);
+}
+
+
 static int real_shape(const d3m_tensor *real, const char *what, d3m_fft_shape *s)
 {
+    D3M_TRY(check_environment());
     if (real->ndim < 3) {
         char text[128];
         d3m_format_shape(text, sizeof text, real->ndim, real->shape);

@@ -259,7 +259,8 @@ static void format_element(char *buf, size_t size, size_t element, size_t n)
 {
     size_t k = element % n, j = element / n % n, i = element / (n * n) % n;
     size_t c = element / (n * n * n);
-    snprintf(buf, size, "component %zu at grid node (%zu, %zu, %zu)", c, i, j, k);
+    snprintf(buf, size, "component %zu at grid node (%zu, %zu, %zu) (indices from 0)", c, i, j,
+             k);
 }
 
 
@@ -276,8 +277,9 @@ int d3m_samples_append(d3m_samples *s, const float *za, const float *lpt2, const
         if (bad < floats) {
             char where[128];
             format_element(where, sizeof where, bad, s->n);
+            /* Samples count from 1, as in the Lua interface. */
             return d3m_fail(D3M_ERR_VALUE, "not appending sample %zu to '%s': field %s holds "
-                            "%s at %s (seed %lld)", s->count, path, d3m_sample_fields[i],
+                            "%s at %s (seed %lld)", s->count + 1, path, d3m_sample_fields[i],
                             isnan(fields[i][bad]) ? "NaN" : "Inf", where, (long long)seed);
         }
     }
