@@ -167,7 +167,7 @@ describe("d3m generate", function()
     ok, text = run(folder, "--merge short.h5 short.shard1of2.h5 short.shard2of2.h5")
     assert.is_true(ok, text)
     assert.matches("merging the first 3 samples only", text, 1, true)
-    assert.matches("1 samples of the other shards are left out", text, 1, true)
+    assert.matches("1 sample of the other shards is left out", text, 1, true)
     assert.are.equal(3, count_of(folder .. "/short.h5"))
     local merged <close> = d3m.io.dataset(folder .. "/short.h5", {mode = "r"})
     for i = 1, 3 do

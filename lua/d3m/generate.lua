@@ -450,9 +450,10 @@ function generate.merge(output, inputs, options)
       end
     end
     if complete < available then
-      log.warn("merging the first %d samples only: '%s' stops there; %d samples of the other "
-        .. "shards are left out until its run finishes", complete, limiting.path,
-        available - complete)
+      local left_out = available - complete
+      log.warn("merging the first %d samples only: '%s' stops there; %d %s of the other "
+        .. "shards %s left out until its run finishes", complete, limiting.path, left_out,
+        left_out == 1 and "sample" or "samples", left_out == 1 and "is" or "are")
     end
 
     local attrs = {}

@@ -254,10 +254,23 @@ function stats.average(spectra)
 end
 
 
+-- Spectra (pred, truth, cross) are results of stats.power: tables with a
+-- field P of per-bin powers.
+local function check_spectrum(value, name, caller)
+  if type(value) ~= "table" or type(value.P) ~= "table" then
+    error(string.format("d3m.stats.%s: %s must be a result of d3m.stats.power (a table with "
+      .. "field P), got %s; pass the fields through d3m.stats.power first", caller, name,
+      type(value) == "userdata" and "a tensor" or type(value)), 3)
+  end
+end
+
+
 --- Transfer function T(k) = sqrt(P_pred / P_true) per bin (He et al. 2019,
 -- PNAS 116, 13825, define T with the root; the published plotting code
 -- shows the ratio without it). opts.squared = true returns the plain ratio.
 function stats.transfer(pred, truth, opts)
+  check_spectrum(pred, "pred", "transfer")
+  check_spectrum(truth, "truth", "transfer")
   local out = {}
   for i = 1, #truth.P do
     local ratio = pred.P[i] / truth.P[i]
@@ -269,6 +282,9 @@ end
 
 --- Correlation coefficient r(k) = P_cross / sqrt(P_pred P_true) per bin.
 function stats.correlation(cross, pred, truth)
+  check_spectrum(cross, "cross", "correlation")
+  check_spectrum(pred, "pred", "correlation")
+  check_spectrum(truth, "truth", "correlation")
   local out = {}
   for i = 1, #cross.P do
     out[i] = cross.P[i] / math.sqrt(pred.P[i] * truth.P[i])
