@@ -143,6 +143,10 @@ local function size_to_budget(simulation_seconds, sample_seconds)
   return train_samples
 end
 
+-- The device first, so that an unknown one fails before the output folder
+-- is made.
+local dev = d3m.device()
+
 local output = options.output
 os.execute("mkdir -p " .. quote(output))
 log.to_file(output .. "/demo.log")
@@ -167,7 +171,6 @@ local function save_plan(simulation_seconds, sample_seconds)
   file:close()
 end
 
-local dev = d3m.device()
 print(string.format("d3m demo on %s (%s)", dev.name, dev.type))
 local simulation_seconds, sample_seconds
 if file_exists(plan_path) then
