@@ -80,7 +80,8 @@ function cli.number_at_least(name, minimum)
   return function(text)
     local value = tonumber(text)
     if not value or value < minimum then
-      return nil, string.format("%s must be a number >= %s, got '%s'", name, tostring(minimum), text)
+      return nil, string.format("%s must be a number >= %s, got '%s'", name, tostring(minimum),
+        text)
     end
     return value
   end
