@@ -643,7 +643,8 @@ function evaluate.run(opts)
   local slab_layers = math.min(opts.slab_layers or 2, n)
   local context = {set = set, path = opts.dataset, predictions = opts.predictions, box = box,
     attributes = set:attributes(), n = n, mesh = mesh, k = k_values, samples = samples,
-    range = range, models = models, prediction = prediction, window = opts.window, truth = {density = {}, displacement = {}},
+    range = range, models = models, prediction = prediction, window = opts.window,
+    truth = {density = {}, displacement = {}},
     states = {}, slab = {}, slab_layers = slab_layers, slab_thickness = slab_layers * box / n,
     zeta = opts.zeta, zeta_limit = opts.zeta_samples or 10, zeta_samples = {},
     zeta_method = opts.zeta_method or "mesh",
