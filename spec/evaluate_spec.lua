@@ -117,6 +117,26 @@ describe("d3m.evaluate helpers", function()
     assert.matches("invalid sample range '5%-2'", message)
   end)
 
+  it("leaves out the spread of a single simulation", function()
+    local tables = require "d3m.evaluate.tables"
+    local function results(samples)
+      return {samples = samples, models = {"za"}, k = {}, range = {1, #samples},
+        pointwise = {za = {mean = 0.2, std = 0.01, max = 3}},
+        spectra = {density = {models = {za = {T_at = {}, r_at = {}, T_std = {}, r_std = {}}}},
+                   displacement = {models = {za = {T_at = {}, r_at = {}, T_std = {}, r_std = {}}}}}}
+    end
+    local function pointwise_row(samples)
+      for _, row in ipairs(tables.rows(results(samples))) do
+        if row.statistic == "pointwise_mean" then
+          return row
+        end
+      end
+    end
+    assert.equals(0.01, pointwise_row{1, 2}.std)
+    assert.is_nil(pointwise_row{1}.std)
+    assert.equals(0.2, pointwise_row{1}.value)
+  end)
+
   it("narrows 3PCF bins to half the box", function()
     local edges = evaluate.zeta_edges(64, 16)
     assert.equals(7, #edges)

@@ -44,11 +44,14 @@ end
 
 
 -- The rows of the table: {model, field, statistic, k, value, std, paper}.
+-- With a single simulation the spread over simulations is undefined, so
+-- std is left out rather than shown as 0.
 function tables.rows(results)
   local rows = {}
+  local single = #results.samples == 1
   local function add(model, field, statistic, k, value, std)
     rows[#rows + 1] = {model = model, field = field, statistic = statistic, k = k, value = value,
-      std = std, paper = paper_value(model, field, statistic, k)}
+      std = not single and std or nil, paper = paper_value(model, field, statistic, k)}
   end
   for _, model in ipairs(results.models) do
     for _, field in ipairs(FIELDS) do
