@@ -4,6 +4,7 @@
 -- box work: the network is periodic and fully convolutional.
 local cli = require "d3m.cli"
 local log = require "d3m.log"
+local progress = require "d3m.progress"
 local predict = require "d3m.predict"
 
 local parser = cli.parser("predict", "Predict N-body displacements from ZA displacements with a "
@@ -31,10 +32,18 @@ parser:option("--halo", "Halo width of a tile in voxels (a multiple of 4, at lea
   :convert(cli.positive_integer("--halo"))
 
 local options = cli.parse(parser, arg)
+
+-- A progress line with samples/s and the time left.
+local reporter
+local function show_progress(done, total)
+  reporter = reporter or progress.new{total = total, label = "predict", unit = "samples"}
+  reporter:update(done)
+end
+
 local ok, result = pcall(predict.file, {
   checkpoint = options.checkpoint, input = options.input, output = options.output,
   field = options.field, subset = options.subset, tile = options.tile, halo = options.halo,
-  log = options.verbose and log.info or nil,
+  log = options.verbose and log.info or nil, progress = show_progress,
 })
 if not ok then
   io.stderr:write("d3m predict: ", cli.message(result, "predict"), "\n")

@@ -266,7 +266,7 @@ end
 -- atomically. options: checkpoint (path), input (path), output (path),
 -- field ("za"), subset ("all", or "train" / "validation" / "test" of the
 -- split stored in the checkpoint), tile, halo, log (function(format, ...)
--- for progress). The output has /d3m of the input field's shape (rank 4
+-- called per sample), progress (function(done, total) called per sample). The output has /d3m of the input field's shape (rank 4
 -- for a single field), /seed when the input has one, the input's root
 -- attributes, and checkpoint, channels, iteration, field, first_sample.
 function predict.file(options)
@@ -297,6 +297,9 @@ function predict.file(options)
     parts[#parts + 1] = output:to_string()
     if options.log then
       options.log("sample %d of %d-%d predicted", i, first, last)
+    end
+    if options.progress then
+      options.progress(i - first + 1, last - first + 1)
     end
   end
   local count = last - first + 1
