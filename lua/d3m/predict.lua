@@ -292,6 +292,9 @@ function predict.file(options)
   end
 
   local parts = {}
+  if options.progress then
+    options.progress(0, last - first + 1)
+  end
   for i = first, last do
     local output = predict.field(model, source.read(i), {tile = options.tile, halo = options.halo})
     parts[#parts + 1] = output:to_string()
