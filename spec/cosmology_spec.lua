@@ -1,5 +1,6 @@
 -- d3m.cosmology: parameters, defaults, growth, power and errors from Lua.
 local d3m = require "d3m"
+local power_table = require "support.power_table"
 
 -- Heath integral for the growth of a flat model, computed here
 -- independently: D1 is proportional to E(a) * int_0^a ds / (s E(s))^3,
@@ -111,13 +112,7 @@ describe("d3m.cosmology", function()
   it("reads a power table with comments and rejects k outside it", function()
     local reference = d3m.cosmology{transfer = "eh98_nowiggle"}
     local path = os.tmpname()
-    local file = assert(io.open(path, "w"))
-    file:write("# k [h/Mpc]   P [(Mpc/h)^3]\n\n")
-    for i = 0, 200 do
-      local k = 1e-4 * 10 ^ (i / 40)
-      file:write(string.format("%.17g %.17g\n", k, reference:linear_power(k)))
-    end
-    file:close()
+    power_table.write(path, reference, 200)
     local c = d3m.cosmology{power_table = path}
     -- A table is used as given, so a mass beyond the range of the
     -- neutrino fit is accepted with it and leaves P(k) unchanged.

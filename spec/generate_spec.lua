@@ -5,6 +5,7 @@
 -- with 3 FastPM scale factors, so each run takes about a second.
 local d3m = require "d3m"
 local generate = require "d3m.generate"
+local power_table = require "support.power_table"
 
 local bin = os.getenv("D3M_BIN")
 local SMALL = "--n 8 --box 32 --steps 3"
@@ -221,14 +222,7 @@ describe("d3m generate", function()
     -- A CAMB-style table of the no-wiggle fit, which EH98 is not, so the
     -- set's sigma8 shows which spectrum was used.
     local reference = d3m.cosmology{transfer = "eh98_nowiggle", m_nu = 0}
-    local table_path = folder .. "/pk.txt"
-    local file = assert(io.open(table_path, "w"))
-    file:write("# k [h/Mpc]  P [(Mpc/h)^3]\n")
-    for i = 0, 240 do
-      local k = 1e-4 * 10 ^ (i / 40)
-      file:write(string.format("%.17g %.17g\n", k, reference:linear_power(k)))
-    end
-    file:close()
+    power_table.write(folder .. "/pk.txt", reference, 240)
 
     local ok, text = run(folder, "-o table.h5 --count 1 --power-table pk.txt " .. SMALL)
     assert.is_true(ok, text)

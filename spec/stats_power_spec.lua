@@ -151,7 +151,7 @@ describe("stats.compare", function()
     local t = d3m.stats.transfer({P = {8, 2}}, {P = {2, 2}})
     assert.are.same({2, 1}, t)
     assert.are.same({4, 1}, d3m.stats.transfer({P = {8, 2}}, {P = {2, 2}}, {squared = true}))
-    -- Fields instead of spectra get a message that says what to pass.
+    -- Fields instead of spectra raise a message naming what to pass.
     local field = d3m.zeros{3, 4, 4, 4}
     local ok, message = pcall(d3m.stats.transfer, field, field)
     assert.is_false(ok)

@@ -69,9 +69,9 @@ static int particle_layout(const d3m_tensor *particles, d3m_pm_coordinates kind,
 }
 
 
-/* Build options of the paint kernel: 64-bit atomics where the device has
- * them, unless D3M_CIC_ATOMICS=32 asks for the 32-bit pair (a test runs
- * both). */
+/* Return the build options of the paint kernel: 64-bit atomics where the
+ * device has them, unless D3M_CIC_ATOMICS=32 selects the 32-bit pair (a
+ * ctest entry runs both). */
 static const char *paint_options(void)
 {
     const d3m_runtime *rt = d3m_runtime_current();
